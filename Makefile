@@ -1,0 +1,34 @@
+# Every target bootstraps its own virtualenv from requirements.txt (exact pins) on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
+JOBS ?= 0
+TAGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: venv test conformance serve bench steps lint clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+# Every test: unit tests, API tests and the Gherkin suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(JOBS)),-n $(JOBS)) $(PYTEST_ARGS)
+
+# The conformance suite (Gherkin scenarios) against the built-in fakes, with reports under reports/.
+conformance: $(STAMP)
+	@mkdir -p reports
+	$(BIN)/python -m pytest steps -q $(if $(filter-out 0,$(JOBS)),-n $(JOBS)) \
+		$(if $(TAGS),-m "$(TAGS)") \
+		--junitxml=reports/junit.xml --cucumberjson=reports/cucumber.json $(PYTEST_ARGS)
+
+serve: $(STAMP)
+	$(BIN)/python -m simulator serve $(SERVE_ARGS)
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

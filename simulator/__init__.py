@@ -1,0 +1,3 @@
+"""Offline conformance lab for Microsoft Entra ID user provisioning (fake Entra ID + fake GoToMeeting)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,82 @@
+"""Serving the lab's WSGI apps: a threaded, production-grade server (cheroot) in a background thread.
+
+Used by ``python -m simulator serve`` and by the test fixtures alike, so that tests talk to the same
+server stack a user runs. Port 0 picks a free ephemeral port; ``url`` tells which one was taken. TLS is
+served from a ``trustme`` CA (see ``simulator.core.tls``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+from .wsgi import ConnectionAborted
+
+
+class _Gateway(wsgi.Gateway_10):
+    """Exposes the client socket to the app, so that fault rules can reset the connection."""
+
+    def get_environ(self):
+        env = super().get_environ()
+        env["lab.socket"] = self.req.conn.socket
+        return env
+
+    def respond(self):
+        try:
+            return super().respond()
+        except ConnectionAborted:
+            self.req.close_connection = True
+            self.req.conn.linger = False
+            raise _Dropped() from None
+
+
+class _Dropped(Exception):
+    pass
+
+
+class _Server(wsgi.Server):
+    def error_log(self, msg="", level=logging.INFO, traceback=False):
+        # A connection a fault rule tore down is expected; anything else goes to logging, without
+        # request data (which could hold secrets).
+        if "_Dropped" in msg or "ConnectionAborted" in msg:
+            return
+        logging.getLogger("simulator.server").log(level, "%s", msg.splitlines()[0] if msg else msg)
+
+
+class LiveServer:
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, tls=None, threads: int = 16,
+                 name: str = "lab"):
+        self.app = app
+        self.host = host
+        self.name = name
+        self._server = _Server((host, port), app, numthreads=threads, max=threads * 4,
+                               server_name=name, timeout=30, shutdown_timeout=2)
+        self._server.gateway = _Gateway
+        if tls is not None:
+            self._server.ssl_adapter = BuiltinSSLAdapter(tls.cert_file, tls.key_file)
+        self.scheme = "https" if tls is not None else "http"
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "LiveServer":
+        self._server.prepare()
+        self._thread = threading.Thread(target=self._server.serve, name=f"{self.name}-server", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def port(self) -> int:
+        return self._server.bind_addr[1]
+
+    @property
+    def url(self) -> str:
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        if host in ("0.0.0.0", "[::]"):
+            host = "127.0.0.1"
+        return f"{self.scheme}://{host}:{self.port}"
+
+    def stop(self) -> None:
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
