@@ -20,6 +20,7 @@ def create_app(config: GoToMeetingConfig | dict | None = None, lab: Lab | None =
     from .admin import gotomeeting_admin_routes
     from .oauth import oauth_blueprint, render_oauth_error
     from .scim import render_scim_error, scim_blueprint
+    from .scim.admin import scim_admin_routes
 
     lab = lab or Lab()
     if not isinstance(config, GoToMeetingConfig):
@@ -40,6 +41,7 @@ def create_app(config: GoToMeetingConfig | dict | None = None, lab: Lab | None =
     admin = admin_blueprint("gotomeeting", lab=lab, journal=journal, faults=faults,
                             reset=goto.reset, state=goto.state, seed=goto.seed)
     gotomeeting_admin_routes(admin, goto)
+    scim_admin_routes(admin, goto)
     app.register_blueprint(admin)
     app.register_blueprint(oauth_blueprint(goto))
     app.register_blueprint(scim_blueprint(goto), url_prefix="/scim/v2")
