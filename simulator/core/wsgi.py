@@ -6,6 +6,7 @@ that a fault can abort the TCP connection itself. The server exposes the client 
 """
 from __future__ import annotations
 
+import errno
 import io
 import socket
 import struct
@@ -21,23 +22,29 @@ ErrorRenderer = Callable[[dict, int, str, dict], tuple[str, list[tuple[str, str]
 
 
 def _abort_connection(environ: dict) -> None:
+    """Arm the client socket so that closing it sends a TCP RST instead of a FIN.
+
+    The server closes the socket itself once ``ConnectionAborted`` reaches it; closing it here would
+    pull the descriptor from under the server's worker thread.
+    """
     sock = environ.get("lab.socket")
     if sock is None:
         return
     try:
         raw = getattr(sock, "_sock", sock)
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        raw.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    try:
-        raw.close()
     except OSError:
         pass
 
 
-class ConnectionAborted(Exception):
-    """Raised into the server after a fault has torn the connection down; the server drops it quietly."""
+class ConnectionAborted(ConnectionResetError):
+    """Raised into the server by a fault rule: the server drops the connection without answering.
+
+    It is a ``ConnectionResetError`` (ECONNRESET) so that the server treats it as a peer reset: no
+    error response, no log line."""
+
+    def __init__(self, message: str):
+        super().__init__(errno.ECONNRESET, message)
 
 
 class LabMiddleware:
