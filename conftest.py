@@ -1,3 +1,5 @@
 pytest_plugins = [
     "fixtures.live",
+    "steps.context",
+    "steps.gotomeeting_steps",
 ]
