@@ -34,6 +34,10 @@ def redact_headers(headers) -> dict[str, str]:
         if name.lower() in SECRET_HEADERS:
             scheme = value.split(" ", 1)[0] if " " in value else ""
             out[name] = f"{scheme} {REDACTED}".strip()
+        elif name.lower() == "location" and "?" in value:
+            # An OAuth redirect carries the authorization code in its query (RFC 6749 §4.1.2).
+            base, _, query = value.partition("?")
+            out[name] = f"{base}?{redact_query(query)}"
         else:
             out[name] = value
     return out
