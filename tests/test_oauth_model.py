@@ -169,3 +169,201 @@ def test_static_token_for_a_named_user_and_unknown_user(world):
     assert bearer_error(server, f"Bearer {member.value}").status == 403
     with pytest.raises(LookupError):
         server.issue_static_token("nobody@contoso.example")
+
+
+# -- authorization requests ----------------------------------------------------------------------
+
+def start_error(server: OAuthServer, **params) -> OAuthError:
+    with pytest.raises(OAuthError) as info:
+        server.start_authorization({k: v if isinstance(v, list) else [v] for k, v in params.items()})
+    return info.value
+
+
+def test_bad_client_or_redirect_uri_is_never_redirected(world):
+    server, _, _ = world
+    for params in ({"response_type": "code"},
+                   {"client_id": "nope", "redirect_uri": REDIRECT, "response_type": "code"},
+                   {"client_id": CLIENT, "redirect_uri": "https://evil.example/cb", "response_type": "code"},
+                   {"client_id": CLIENT, "redirect_uri": REDIRECT + "/", "response_type": "code"},
+                   {"client_id": [CLIENT, CLIENT], "redirect_uri": REDIRECT, "response_type": "code"}):
+        assert start_error(server, **params).redirect is False, params
+
+
+def test_bad_response_type_is_reported_to_the_redirect_uri(world):
+    server, _, _ = world
+    exc = start_error(server, client_id=CLIENT, redirect_uri=REDIRECT, response_type="token", state="s")
+    assert (exc.error, exc.redirect, exc.request.state) == ("unsupported_response_type", True, "s")
+    exc = start_error(server, client_id=CLIENT, redirect_uri=REDIRECT, state="s")
+    assert exc.error == "invalid_request" and exc.redirect
+
+
+def test_missing_redirect_uri_uses_the_only_registered_one(world):
+    server, _, _ = world
+    request = server.start_authorization({"client_id": [CLIENT], "response_type": ["code"]})
+    assert (request.redirect_uri, request.redirect_uri_given, request.scope) == (REDIRECT, False,
+                                                                                 "identity:scim.org")
+    server.register_client(CLIENT, [REDIRECT, "https://second.example/cb"])
+    assert start_error(server, client_id=CLIENT, response_type="code").redirect is False
+
+
+def test_wrong_password_and_suspended_user_cannot_sign_in(world):
+    server, _, account = world
+    request = server.start_authorization({"client_id": [CLIENT], "response_type": ["code"]})
+    assert server.sign_in(request, server.config.admin.email, "wrong") is None
+    assert server.sign_in(request, "", "") is None
+    account.users["u-admin"].active = False
+    assert server.sign_in(request, server.config.admin.email, server.config.admin.password) is None
+
+
+# -- authorization codes -------------------------------------------------------------------------
+
+def exchange_error(server: OAuthServer, code, redirect_uri=REDIRECT, client_id=CLIENT) -> OAuthError:
+    with pytest.raises(OAuthError) as info:
+        server.exchange_code(client(server, client_id), code, redirect_uri)
+    return info.value
+
+
+def test_code_exchange_returns_gotos_token_response(world):
+    server, _, _ = world
+    body = tokens(server).to_json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
+    assert body["principal"] == server.config.admin.email
+    assert body["account_key"] == server.config.account_key
+    assert body["access_token"] != body["refresh_token"]
+
+
+def test_reused_code_is_invalid_grant_and_revokes_its_tokens(world):
+    server, _, _ = world
+    code = authorize(server)
+    grant = server.exchange_code(client(server), code, REDIRECT)
+    assert exchange_error(server, code).error == "invalid_grant"
+    assert bearer_error(server, f"Bearer {grant.access_token}").status == 401
+    with pytest.raises(OAuthError):
+        server.refresh(client(server), grant.refresh_token, None)
+
+
+def test_code_expires_after_sixty_virtual_seconds(world):
+    server, clock, _ = world
+    code = authorize(server)
+    clock.advance(seconds=60)
+    exc = exchange_error(server, code)
+    assert exc.error == "invalid_grant" and "expired" in exc.description
+
+
+def test_code_of_another_client_or_other_redirect_uri_is_refused_and_stays_usable(world):
+    server, _, _ = world
+    code = authorize(server)
+    assert exchange_error(server, code, "https://other.example/cb", "other-client").error == "invalid_grant"
+    assert exchange_error(server, code, "http://127.0.0.1:8410/elsewhere").error == "invalid_grant"
+    assert exchange_error(server, code, None).error == "invalid_request"
+    assert exchange_error(server, "no-such-code").error == "invalid_grant"
+    assert exchange_error(server, "").error == "invalid_request"
+    assert server.exchange_code(client(server), code, REDIRECT).access_token
+
+
+def test_wrong_client_secret_is_invalid_client_401(world):
+    server, _, _ = world
+    for client_id, secret in ((CLIENT, "wrong"), ("nope", "x"), (CLIENT, None)):
+        with pytest.raises(OAuthError) as info:
+            server.authenticate_client(client_id, secret)
+        assert (info.value.error, info.value.status) == ("invalid_client", 401)
+
+
+def test_codes_and_tokens_follow_the_seed(world):
+    server, _, account = world
+    same = OAuthServer(GoToMeetingConfig(), VirtualClock(), SeededRandom(7), account)
+    other = OAuthServer(GoToMeetingConfig(), VirtualClock(), SeededRandom(8), account)
+    assert [authorize(server), tokens(server).access_token] == [authorize(same), tokens(same).access_token]
+    assert authorize(server) != authorize(other)
+
+
+# -- refresh -------------------------------------------------------------------------------------
+
+def refresh_error(server: OAuthServer, refresh_token, client_id=CLIENT, scope=None) -> OAuthError:
+    with pytest.raises(OAuthError) as info:
+        server.refresh(client(server, client_id), refresh_token, scope)
+    return info.value
+
+
+def test_refresh_rotates_the_refresh_token(world):
+    server, clock, _ = world
+    first = tokens(server)
+    clock.advance(minutes=61)
+    second = server.refresh(client(server), first.refresh_token, None)
+    assert second.refresh_token != first.refresh_token
+    assert server.authenticate_bearer(f"Bearer {second.access_token}").id == "u-admin"
+    assert refresh_error(server, first.refresh_token).error == "invalid_grant"
+    assert server.refresh(client(server), second.refresh_token, None).access_token
+
+
+def test_refresh_token_of_another_client_expired_or_unknown(world):
+    server, clock, _ = world
+    grant = tokens(server)
+    assert refresh_error(server, grant.refresh_token, "other-client").error == "invalid_grant"
+    assert refresh_error(server, grant.access_token).error == "invalid_grant"
+    assert refresh_error(server, None).error == "invalid_request"
+    assert refresh_error(server, grant.refresh_token, scope="identity:scim.org more").error == "invalid_scope"
+    clock.advance(minutes=60 * 24 * 30)
+    assert "expired" in refresh_error(server, grant.refresh_token).description
+
+
+def test_refresh_of_a_suspended_user_is_invalid_grant(world):
+    server, _, account = world
+    grant = tokens(server)
+    account.users["u-admin"].active = False
+    assert refresh_error(server, grant.refresh_token).error == "invalid_grant"
+    account.users["u-admin"].active = True
+    assert server.refresh(client(server), grant.refresh_token, None).access_token
+
+
+# -- revocation ----------------------------------------------------------------------------------
+
+def test_revoking_a_refresh_token_revokes_its_grant_only(world):
+    server, _, _ = world
+    grant, other = tokens(server), tokens(server)
+    assert server.revoke_token(grant.refresh_token).to_json() == {"revoked": 2, "access": 1, "refresh": 1,
+                                                                  "static": 0}
+    assert refresh_error(server, grant.refresh_token).error == "invalid_grant"
+    assert bearer_error(server, f"Bearer {grant.access_token}").status == 401
+    assert server.authenticate_bearer(f"Bearer {other.access_token}").id == "u-admin"
+    assert server.revoke_token("unknown").to_json()["revoked"] == 0
+
+
+def test_revoke_by_user_and_all(world):
+    server, _, _ = world
+    cfg = server.config
+    admin = tokens(server)
+    server.issue_static_token()
+    member_code = authorize(server, email=cfg.member.email, password=cfg.member.password)
+    server.exchange_code(client(server), member_code, REDIRECT)
+    assert server.revoke_user(cfg.admin.email.upper()).to_json() == {"revoked": 3, "access": 1,
+                                                                     "refresh": 1, "static": 1}
+    assert bearer_error(server, f"Bearer {admin.access_token}").status == 401
+    with pytest.raises(LookupError):
+        server.revoke_user("nobody@contoso.example")
+    assert server.revoke_all().to_json()["revoked"] == 2
+    assert server.revoke_all().to_json()["revoked"] == 0
+
+
+def test_reset_forgets_tokens_but_keeps_registered_clients(world):
+    server, _, _ = world
+    grant = tokens(server)
+    server.reset()
+    assert bearer_error(server, f"Bearer {grant.access_token}").status == 401
+    assert "other-client" in [c["clientId"] for c in server.list_clients()]
+
+
+def test_state_counts_tokens_and_never_shows_a_secret(world):
+    server, clock, _ = world
+    grant = tokens(server)
+    static = server.issue_static_token()
+    authorize(server)
+    state = server.to_state()
+    assert state["tokens"]["issued"] == {"access": 1, "refresh": 1, "static": 1}
+    assert state["codes"] == {"issued": 2, "pending": 1}
+    clock.advance(minutes=61)
+    assert server.to_state()["tokens"]["valid"] == {"access": 0, "refresh": 1, "static": 1}
+    text = repr(state)
+    for secret in (grant.access_token, grant.refresh_token, static.value, "entra-lab-client-secret",
+                   "other-secret"):
+        assert secret not in text

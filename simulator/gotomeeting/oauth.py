@@ -470,3 +470,8 @@ class OAuthServer:
         if not user.is_team_admin:
             raise LabHTTPError(403, "The authenticated user is not a team administrator")
         return user
+
+
+from .oauth_views import oauth_blueprint, render_oauth_error  # noqa: E402  (the views use the model above)
+
+__all__ = ["OAuthServer", "OAuthError", "oauth_blueprint", "render_oauth_error"]
