@@ -71,3 +71,42 @@ def test_other_seed_other_values_and_reset_replays():
 def test_uuid_is_version_4_shaped():
     value = SeededRandom(1).stream("x").uuid()
     assert len(value) == 36 and value[14] == "4" and value[19] in "89ab"
+
+
+class _Every:
+    """A scheduler with work due every ``minutes``, from ``start``."""
+
+    def __init__(self, clock, minutes, log, name):
+        self.clock, self.step, self.log, self.name = clock, timedelta(minutes=minutes), log, name
+        self.due = clock.now()
+
+    def next_due(self):
+        return self.due
+
+    def run_due(self, now):
+        self.log.append((self.name, int((now - DEFAULT_EPOCH).total_seconds() // 60)))
+        self.due = now + self.step
+
+
+def test_schedulers_run_at_their_own_due_instants_in_time_order():
+    clock = VirtualClock()
+    log = []
+    clock.add_scheduler(_Every(clock, 40, log, "job"))
+    clock.add_scheduler(_Every(clock, 90, log, "purge"))
+    clock.advance(minutes=0)
+    assert log == [("job", 0), ("purge", 0)]
+    clock.advance(minutes=170)
+    assert log[2:] == [("job", 40), ("job", 80), ("purge", 90), ("job", 120), ("job", 160)]
+    assert clock.now() == DEFAULT_EPOCH + timedelta(minutes=170)
+
+
+def test_nothing_runs_before_it_is_due():
+    clock = VirtualClock()
+    log = []
+    sched = _Every(clock, 40, log, "job")
+    sched.due = DEFAULT_EPOCH + timedelta(minutes=40)
+    clock.add_scheduler(sched)
+    clock.advance(minutes=39)
+    assert log == []
+    clock.advance(minutes=1)
+    assert log == [("job", 40)]
