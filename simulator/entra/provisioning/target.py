@@ -1,0 +1,137 @@
+"""The one small HTTP client through which the provisioning engine talks to its target.
+
+It sends what Entra's SCIM client sends (``Content-Type: application/scim+json``, a bearer token, no
+``User-Agent`` header), verifies TLS against a CA bundle when one is given, applies timeouts, never
+raises for a transport failure (it returns a ``TargetResponse`` whose ``failure`` says what went wrong:
+``timeout``, ``connection``, ``tls``, ``protocol``), and writes every exchange to the Entra journal as an
+``outbound`` entry (secrets redacted there), which is what the wire transcripts are made of.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import requests
+from urllib3.util import SKIP_HEADER
+
+SCIM_JSON = "application/scim+json"
+
+#: Simulator choice: Entra's exact client timeout is unpublished; ten seconds keeps a stalled target from
+#: holding a cycle for long while leaving every sane target ample time.
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass
+class TargetResponse:
+    method: str
+    url: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    failure: str | None = None  # timeout | connection | tls | protocol
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def reached(self) -> bool:
+        """Whether the target answered with an HTTP status at all."""
+        return self.status is not None
+
+    def json(self) -> Any:
+        """The parsed body, or None when it is empty or not JSON."""
+        if not self.text:
+            return None
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", self.headers.get("content-type", ""))
+
+    @property
+    def retry_after(self) -> float | None:
+        raw = self.headers.get("Retry-After") or self.headers.get("retry-after")
+        try:
+            return float(raw) if raw is not None else None
+        except ValueError:
+            return None
+
+
+class TargetClient:
+    def __init__(self, base_url: str, *, token: Callable[[], str | None] | str | None = None,
+                 ca_bundle: str | None = None, timeout: float = DEFAULT_TIMEOUT, journal=None):
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.timeout = timeout
+        self.journal = journal
+        self.session = requests.Session()
+        self.session.headers.clear()
+        self.session.verify = ca_bundle if ca_bundle else True
+        self.session.trust_env = False
+
+    def token(self) -> str | None:
+        return self._token() if callable(self._token) else self._token
+
+    def url_for(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def request(self, method: str, path: str, body: Any = None) -> TargetResponse:
+        """``path`` is appended to the base URL as given: its query string must already be encoded."""
+        url = self.url_for(path)
+        headers = {"User-Agent": SKIP_HEADER, "Accept": SCIM_JSON, "Accept-Encoding": "identity"}
+        token = self.token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = None
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = f"{SCIM_JSON}; charset=utf-8"
+        result = TargetResponse(method=method, url=url)
+        try:
+            resp = self.session.request(method, url, data=data, headers=headers, timeout=self.timeout,
+                                        allow_redirects=False)
+            result.status = resp.status_code
+            result.headers = dict(resp.headers)
+            result.text = resp.content.decode("utf-8", "replace")
+        except requests.exceptions.SSLError as exc:
+            result.failure, result.detail = "tls", _first_line(exc)
+        except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout) as exc:
+            result.failure, result.detail = "timeout", _first_line(exc)
+        except requests.exceptions.ConnectionError as exc:
+            result.failure, result.detail = "connection", _first_line(exc)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema) as exc:
+            result.failure, result.detail = "protocol", _first_line(exc)
+        self._journal(method, url, headers, body, result)
+        return result
+
+    def _journal(self, method, url, headers, body, result: TargetResponse) -> None:
+        if self.journal is None:
+            return
+        from ...core.journal import decode_body
+
+        parts = urlsplit(url)
+        sent = {k: v for k, v in headers.items() if v is not SKIP_HEADER}
+        self.journal.record(
+            direction="outbound", method=method, path=parts.path, query=parts.query, url=url,
+            headers=sent, body=decode_body(json.dumps(body), "application/json") if body is not None else None,
+            status=result.status, response_headers=result.headers,
+            response_body=decode_body(result.text, result.content_type),
+            error=f"{result.failure}: {result.detail}" if result.failure else None,
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return text.splitlines()[0][:500]
