@@ -1,0 +1,153 @@
+"""Graph views of the enterprise applications (SPEC §3.3): application templates, applications, service
+principals and app role assignments. Each view checks the token, parses the request, calls one ``Apps``
+operation and renders Graph's wire shape."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from ...core.appbase import read_json
+from ...core.errors import LabHTTPError
+from ..graph import graph_collection, graph_entity, graph_json, graph_no_content, odata_context
+from .model import AppsError, require_object_id
+
+READ_APPS = "Application.Read.All"
+WRITE_APPS = "Application.ReadWrite.All"
+WRITE_ASSIGNMENTS = "AppRoleAssignment.ReadWrite.All"
+
+_STATUS = {"not_found": (404, "Request_ResourceNotFound"), "bad_request": (400, "Request_BadRequest"),
+           "invalid_id": (400, "Request_BadRequest")}
+
+
+def _graph_error(exc: AppsError) -> LabHTTPError:
+    status, code = _STATUS[exc.kind]
+    return LabHTTPError(status, exc.message, code)
+
+
+def _body() -> dict:
+    return read_json(code="BadRequest")
+
+
+def apps_blueprint(entra) -> Blueprint:
+    bp = Blueprint("entra_apps", __name__)
+    apps = entra.apps
+
+    @bp.errorhandler(AppsError)
+    def _apps_error(exc: AppsError):
+        raise _graph_error(exc)
+
+    # -- application templates -----------------------------------------------------------------
+    @bp.get("/applicationTemplates")
+    def list_application_templates():
+        entra.require_graph(None)
+        items = [t.to_graph() for t in apps.list_application_templates()]
+        return graph_json(graph_collection("applicationTemplates", items))
+
+    @bp.get("/applicationTemplates/<template_id>")
+    def get_application_template(template_id: str):
+        entra.require_graph(None)
+        return graph_json(graph_entity("applicationTemplates", apps.get_application_template(template_id).to_graph()))
+
+    @bp.post("/applicationTemplates/<template_id>/instantiate")
+    def instantiate_template(template_id: str):
+        entra.require_graph(WRITE_APPS)
+        body = _body()
+        application, sp = apps.instantiate_template(template_id, body.get("displayName"))
+        return graph_json({"@odata.context": odata_context("microsoft.graph.applicationServicePrincipal"),
+                           "application": application.to_graph(), "servicePrincipal": sp.to_graph()}, 201)
+
+    # -- applications ------------------------------------------------------------------------------
+    @bp.get("/applications")
+    def list_applications():
+        entra.require_graph(READ_APPS)
+        return graph_json(graph_collection("applications", [a.to_graph() for a in apps.list_applications()]))
+
+    @bp.get("/applications/<object_id>")
+    def get_application(object_id: str):
+        entra.require_graph(READ_APPS)
+        return graph_json(graph_entity("applications", apps.get_application(object_id).to_graph()))
+
+    @bp.delete("/applications/<object_id>")
+    def delete_application(object_id: str):
+        entra.require_graph(WRITE_APPS)
+        apps.delete_application(object_id)
+        return graph_no_content()
+
+    # -- service principals ------------------------------------------------------------------------
+    @bp.get("/servicePrincipals")
+    def list_service_principals():
+        entra.require_graph(READ_APPS)
+        items = [sp.to_graph() for sp in apps.list_service_principals()]
+        return graph_json(graph_collection("servicePrincipals", items))
+
+    @bp.get("/servicePrincipals/<sp_id>")
+    def get_service_principal(sp_id: str):
+        entra.require_graph(READ_APPS)
+        return graph_json(graph_entity("servicePrincipals", apps.get_service_principal(sp_id).to_graph()))
+
+    @bp.delete("/servicePrincipals/<sp_id>")
+    def delete_service_principal(sp_id: str):
+        entra.require_graph(WRITE_APPS)
+        apps.delete_service_principal(sp_id)
+        return graph_no_content()
+
+    # -- app role assignments ----------------------------------------------------------------------
+    def _assignments_set(owner: str, owner_id: str, nav: str) -> str:
+        return f"{owner}('{owner_id}')/{nav}"
+
+    @bp.get("/servicePrincipals/<sp_id>/appRoleAssignedTo")
+    def list_app_role_assigned_to(sp_id: str):
+        entra.require_graph(READ_APPS)
+        items = [a.to_graph() for a in apps.list_app_role_assignments(resource_id=sp_id)]
+        return graph_json(graph_collection(_assignments_set("servicePrincipals", sp_id, "appRoleAssignedTo"), items))
+
+    @bp.post("/servicePrincipals/<sp_id>/appRoleAssignedTo")
+    def create_app_role_assigned_to(sp_id: str):
+        entra.require_graph(WRITE_ASSIGNMENTS)
+        body = _body()
+        assignment = apps.create_app_role_assignment(
+            resource_id=sp_id, principal_id=body.get("principalId"), app_role_id=body.get("appRoleId"),
+            body_resource_id=body.get("resourceId"))
+        entity_set = _assignments_set("servicePrincipals", sp_id, "appRoleAssignedTo")
+        return graph_json(graph_entity(entity_set, assignment.to_graph()), 201)
+
+    @bp.delete("/servicePrincipals/<sp_id>/appRoleAssignedTo/<assignment_id>")
+    def delete_app_role_assigned_to(sp_id: str, assignment_id: str):
+        entra.require_graph(WRITE_ASSIGNMENTS)
+        apps.delete_app_role_assignment(assignment_id, resource_id=sp_id)
+        return graph_no_content()
+
+    def _principal_routes(owner: str, read_permission: str) -> None:
+        def list_view(principal_id: str):
+            entra.require_graph(read_permission)
+            items = [a.to_graph() for a in apps.list_app_role_assignments(principal_id=principal_id)]
+            return graph_json(graph_collection(_assignments_set(owner, principal_id, "appRoleAssignments"), items))
+
+        def create_view(principal_id: str):
+            entra.require_graph(WRITE_ASSIGNMENTS)
+            expected = require_object_id(principal_id)
+            body = _body()
+            resource_id = body.get("resourceId")
+            if not isinstance(resource_id, str):
+                raise LabHTTPError(400, "Invalid value specified for property 'resourceId' of resource "
+                                        "'AppRoleAssignment'.", "Request_BadRequest")
+            assignment = apps.create_app_role_assignment(
+                resource_id=resource_id, principal_id=body.get("principalId"),
+                app_role_id=body.get("appRoleId"), expected_principal_id=expected)
+            entity_set = _assignments_set(owner, principal_id, "appRoleAssignments")
+            return graph_json(graph_entity(entity_set, assignment.to_graph()), 201)
+
+        def delete_view(principal_id: str, assignment_id: str):
+            entra.require_graph(WRITE_ASSIGNMENTS)
+            apps.delete_app_role_assignment(assignment_id, principal_id=principal_id)
+            return graph_no_content()
+
+        bp.add_url_rule(f"/{owner}/<principal_id>/appRoleAssignments", f"list_{owner}_assignments",
+                        list_view, methods=["GET"])
+        bp.add_url_rule(f"/{owner}/<principal_id>/appRoleAssignments", f"create_{owner}_assignment",
+                        create_view, methods=["POST"])
+        bp.add_url_rule(f"/{owner}/<principal_id>/appRoleAssignments/<assignment_id>",
+                        f"delete_{owner}_assignment", delete_view, methods=["DELETE"])
+
+    _principal_routes("users", "User.Read.All")
+    _principal_routes("groups", "Group.Read.All")
+    return bp
