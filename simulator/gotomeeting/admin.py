@@ -6,12 +6,14 @@
 - ``GET /_admin/oauth/clients`` -> the registered clients, secrets redacted
 - ``PUT /_admin/oauth/clients/<client_id>`` ``{"redirectUris": [...], "clientSecret"?, "name"?}`` -> 200
   (updated) or 201 (registered; ``clientSecret`` required)
+- ``DELETE /_admin/oauth/clients/<client_id>`` -> 204 (its tokens stop refreshing: it can no longer
+  authenticate)
 """
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
 from ..core.appbase import read_json
 from ..core.errors import LabHTTPError, json_response
@@ -94,3 +96,9 @@ def gotomeeting_admin_routes(bp: Blueprint, goto) -> None:
         except ValueError as exc:
             raise LabHTTPError(400, str(exc)) from None
         return json_response(client, 201 if created else 200)
+
+    @bp.delete("/oauth/clients/<client_id>")
+    def _delete_client(client_id: str):
+        if not oauth.remove_client(client_id):
+            raise LabHTTPError(404, f"no OAuth client {client_id}")
+        return Response(status=204)

@@ -220,6 +220,14 @@ class OAuthServer:
                     client.name = name
             return next(c for c in self.list_clients() if c["clientId"] == client_id), created
 
+    def remove_client(self, client_id: str) -> bool:
+        with self._lock:
+            client = self._client(client_id)
+            if client is None:
+                return False
+            self.config.clients.remove(client)
+            return True
+
     def _client(self, client_id: str | None) -> OAuthClient | None:
         return next((c for c in self.config.clients if c.client_id == client_id), None)
 
