@@ -7,12 +7,9 @@ import pytest
 import requests
 
 from fixtures.oauth_helpers import goto_oauth  # noqa: F401  (fixture)
+from fixtures.oauth_helpers import lab_admin as admin
 
 pytestmark = pytest.mark.live
-
-
-def admin(lab, method: str, path: str, **kw) -> requests.Response:
-    return requests.request(method, f"{lab.gotomeeting_url}/_admin{path}", timeout=10, **kw)
 
 
 def assert_admin_error(resp: requests.Response, status: int, text: str) -> None:

@@ -8,13 +8,10 @@ import pytest
 import requests
 
 from fixtures.clients import Page, redirect_params
-from fixtures.oauth_helpers import GoToOAuth, goto_oauth, second_client  # noqa: F401  (fixtures)
+from fixtures.oauth_helpers import goto_oauth, second_client  # noqa: F401  (fixtures)
+from fixtures.oauth_helpers import lab_admin as admin
 
 pytestmark = pytest.mark.live
-
-
-def admin(lab, method: str, path: str, **kw) -> requests.Response:
-    return requests.request(method, f"{lab.gotomeeting_url}/_admin{path}", timeout=10, **kw)
 
 
 def assert_html_error(resp: requests.Response, status: int, text: str) -> None:

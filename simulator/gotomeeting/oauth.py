@@ -31,17 +31,19 @@ class OAuthError(Exception):
 
     ``error`` is the RFC 6749 code (``invalid_grant``...), ``status`` the HTTP status the token endpoint
     answers, ``redirect`` whether the authorization endpoint may report it to the client's redirect URI
-    (RFC 6749 §4.1.2.1: never for a bad client or redirect URI).
+    (RFC 6749 §4.1.2.1: never for a bad client or redirect URI), ``request`` the validated part of the
+    authorization request it belongs to, when there is one.
     """
 
     def __init__(self, error: str, description: str, status: int = 400, *, redirect: bool = True,
-                 headers: dict | None = None):
+                 headers: dict | None = None, request: "AuthorizationRequest | None" = None):
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
         self.redirect = redirect
         self.headers = headers or {}
+        self.request = request
 
 
 @dataclass
@@ -247,7 +249,7 @@ class OAuthServer:
 
         A missing or unknown client, or a redirect URI not registered for it, raises an
         ``OAuthError`` with ``redirect=False`` (the page must not redirect); any other problem raises
-        one with ``redirect=True`` and ``request`` set, to be reported to the client's redirect URI.
+        one with ``request`` set, to be reported to the client's redirect URI.
         """
         def one(name: str) -> str | None:
             values = params.get(name) or []
@@ -283,21 +285,15 @@ class OAuthServer:
             if scope is not None and scope.strip():
                 request.scope = " ".join(scope.split())
             response_type = one("response_type")
+            if not response_type:
+                raise OAuthError("invalid_request", "The request has no response_type.")
+            if response_type != "code":
+                raise OAuthError("unsupported_response_type",
+                                 f"The response_type '{response_type}' is not supported; use 'code'.")
         except OAuthError as exc:
-            exc.request = request  # type: ignore[attr-defined]
+            exc.request = request
             raise
-        if not response_type:
-            self._raise_for(request, "invalid_request", "The request has no response_type.")
-        if response_type != "code":
-            self._raise_for(request, "unsupported_response_type",
-                            f"The response_type '{response_type}' is not supported; use 'code'.")
         return request
-
-    @staticmethod
-    def _raise_for(request: AuthorizationRequest, error: str, description: str):
-        exc = OAuthError(error, description)
-        exc.request = request  # type: ignore[attr-defined]
-        raise exc
 
     def sign_in(self, request: AuthorizationRequest, email: str, password: str):
         """Check the login form's credentials; returns the user, or None when they are wrong.

@@ -57,9 +57,8 @@ def _start(oauth, params: dict[str, list[str]]) -> AuthorizationRequest | Respon
     try:
         return oauth.start_authorization(params)
     except OAuthError as exc:
-        auth = getattr(exc, "request", None)
-        if exc.redirect and auth is not None:
-            return _error_redirect(auth, exc.error, exc.description)
+        if exc.redirect and exc.request is not None:
+            return _error_redirect(exc.request, exc.error, exc.description)
         raise LabHTTPError(400, exc.description, exc.error) from None
 
 
