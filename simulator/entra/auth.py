@@ -235,15 +235,22 @@ def issue_token(entra, tenant: str) -> dict:
         raise _aad(401, "invalid_client", 7000215,
                    "Invalid client secret provided. Ensure the secret being sent in the request is the client "
                    f"secret value, not the client secret ID, for a secret added to app '{client.client_id}'.")
+    return {"token_type": "Bearer", "expires_in": config.token_lifetime,
+            "ext_expires_in": config.token_lifetime, "access_token": mint_token(entra, client, _base())}
+
+
+def mint_token(entra, client, base: str, **overrides) -> str:
+    """A Graph access token for ``client`` (a ``RegisteredClient``) as the token endpoint issues it, with
+    ``iss`` under ``base``; ``overrides`` replace claims (tests use it to forge audiences, lifetimes...)."""
+    config = entra.config
     now = int(entra.lab.clock.timestamp())
-    lifetime = config.token_lifetime
-    issuer = issuer_for(_base(), config.tenant_id)
+    issuer = issuer_for(base.rstrip("/"), config.tenant_id)
     claims = {
         "aud": GRAPH_RESOURCE,
         "iss": issuer,
         "iat": now,
         "nbf": now,
-        "exp": now + lifetime,
+        "exp": now + config.token_lifetime,
         "app_displayname": client.display_name,
         "appid": client.client_id,
         "appidacr": "1",
@@ -258,8 +265,8 @@ def issue_token(entra, tenant: str) -> dict:
         "uti": entra.lab.rand.stream("entra.token-ids").token(16),
         "ver": "2.0",
     }
-    return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
-            "access_token": entra.keys.sign(claims)}
+    claims.update(overrides)
+    return entra.keys.sign(claims)
 
 
 def openid_configuration(entra, tenant: str) -> dict:
