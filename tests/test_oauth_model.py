@@ -367,3 +367,21 @@ def test_state_counts_tokens_and_never_shows_a_secret(world):
     for secret in (grant.access_token, grant.refresh_token, static.value, "entra-lab-client-secret",
                    "other-secret"):
         assert secret not in text
+
+
+def test_concurrent_exchanges_of_one_code_issue_tokens_once(world):
+    from concurrent.futures import ThreadPoolExecutor
+
+    server, _, _ = world
+    code = authorize(server)
+
+    def exchange(_):
+        try:
+            return server.exchange_code(client(server), code, REDIRECT)
+        except OAuthError as exc:
+            return exc.error
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(exchange, range(16)))
+    assert sorted(r for r in results if isinstance(r, str)) == ["invalid_grant"] * 15
+    assert server.to_state()["tokens"]["issued"]["access"] == 1
