@@ -3,11 +3,11 @@ principals and app role assignments. Each view checks the token, parses the requ
 operation and renders Graph's wire shape."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from ...core.appbase import read_json
 from ...core.errors import LabHTTPError
-from ..graph import graph_collection, graph_entity, graph_json, graph_no_content, odata_context
+from ..graph import graph_collection, graph_entity, graph_json, graph_no_content, odata_context, render_graph_error
 from .model import AppsError, require_object_id
 
 READ_APPS = "Application.Read.All"
@@ -18,11 +18,6 @@ _STATUS = {"not_found": (404, "Request_ResourceNotFound"), "bad_request": (400, 
            "invalid_id": (400, "Request_BadRequest")}
 
 
-def _graph_error(exc: AppsError) -> LabHTTPError:
-    status, code = _STATUS[exc.kind]
-    return LabHTTPError(status, exc.message, code)
-
-
 def _body() -> dict:
     return read_json(code="BadRequest")
 
@@ -30,10 +25,12 @@ def _body() -> dict:
 def apps_blueprint(entra) -> Blueprint:
     bp = Blueprint("entra_apps", __name__)
     apps = entra.apps
+    render = render_graph_error(entra)
 
     @bp.errorhandler(AppsError)
     def _apps_error(exc: AppsError):
-        raise _graph_error(exc)
+        status, code = _STATUS[exc.kind]
+        return render(status, exc.message, code, {})
 
     # -- application templates -----------------------------------------------------------------
     @bp.get("/applicationTemplates")
