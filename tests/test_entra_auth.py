@@ -244,3 +244,18 @@ def test_admin_clients_redacts_secrets(client, entra):
     assert body["tenantId"] == entra.config.tenant_id
     assert {c["clientSecret"] for c in body["clients"]} == {"REDACTED"}
     assert entra.config.admin_client.client_secret not in client.get("/_admin/state").get_data(as_text=True)
+
+
+def test_a_view_404_without_code_is_request_resource_not_found():
+    from simulator.core.errors import LabHTTPError
+
+    app = create_app({}, Lab(seed=7))
+
+    def missing():
+        raise LabHTTPError(404, "Resource 'x' does not exist or one of its queried reference-property objects "
+                                "are not present.")
+
+    app.add_url_rule("/v1.0/probeMissing", "probe_missing", missing)
+    resp = app.test_client().get("/v1.0/probeMissing")
+    assert resp.status_code == 404
+    assert resp.get_json()["error"]["code"] == "Request_ResourceNotFound"

@@ -91,10 +91,11 @@ def render_graph_error(entra):
 
     def render(status: int, message: str, code: str | None, extra: dict) -> Response:
         headers = dict(extra.get("headers") or {})
-        if code is None and status == 404:
+        routing_miss = request.url_rule is None and not message.startswith("Injected fault")
+        if code is None and status == 404 and routing_miss:
             status, code = 400, "BadRequest"
             message = f"Resource not found for the segment '{_unknown_segment(request.path)}'."
-        elif code is None and status == 405:
+        elif code is None and status == 405 and routing_miss:
             message = METHOD_NOT_ALLOWED
         elif code is None and status == 429 and message.startswith("Injected fault"):
             message = TOO_MANY_REQUESTS
