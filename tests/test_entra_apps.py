@@ -20,22 +20,24 @@ BOB = "aaaaaaaa-0000-4000-8000-000000000002"
 SALES = "bbbbbbbb-0000-4000-8000-000000000001"
 
 
+class FakeObject:
+    def __init__(self, object_type, display_name):
+        self.object_type = object_type
+        self.display_name = display_name
+        self.is_deleted = False
+
+
 class FakeDirectory:
-    """The slice of the directory the apps use: principals by id, the change feed, purge events."""
+    """The slice of the directory the apps use: objects by id, the change feed, purge events."""
 
     def __init__(self):
-        self.users = {ALICE: {"displayName": "Alice Adams"}, BOB: {"displayName": "Bob Brown"}}
-        self.groups = {SALES: {"displayName": "Sales"}}
+        self.objects = {ALICE: FakeObject("user", "Alice Adams"), BOB: FakeObject("user", "Bob Brown"),
+                        SALES: FakeObject("group", "Sales")}
         self.changes: list[tuple[str, str]] = []
         self.listeners = []
 
-    def get_user(self, object_id):
-        if object_id not in self.users:
-            raise LookupError(object_id)
-        return self.users[object_id]
-
-    def get_group(self, object_id):
-        return self.groups.get(object_id)
+    def find_object(self, object_id):
+        return self.objects.get(object_id)
 
     def record_change(self, object_type, object_id, kind="updated"):
         self.changes.append((object_type, object_id))
@@ -44,8 +46,7 @@ class FakeDirectory:
         self.listeners.append(callback)
 
     def purge(self, object_id):
-        self.users.pop(object_id, None)
-        self.groups.pop(object_id, None)
+        self.objects.pop(object_id, None)
         for callback in self.listeners:
             callback("purged", "user", object_id)
 
@@ -243,6 +244,13 @@ def test_the_same_assignment_twice_is_400_already_exists(lab_app):
     assert resp.status_code == 400
     assert resp.get_json()["error"]["message"] == "Permission being assigned already exists on the object."
     assert len(entra.apps.assignments_of_principal(ALICE)) == 1
+
+
+def test_soft_deleted_principal_cannot_be_assigned(lab_app):
+    client, _, directory = lab_app
+    sp = instantiate(client)["servicePrincipal"]
+    directory.objects[BOB].is_deleted = True
+    assert assign(client, sp["id"], BOB, ORGANIZER).status_code == 404
 
 
 def test_unknown_principal_is_404(lab_app):

@@ -250,13 +250,8 @@ class _Indexes:
     by_principal: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _attr(obj: Any, *names: str) -> Any:
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return None
+#: Directory object types that may hold an app role assignment, and their Graph ``principalType``.
+_PRINCIPAL_TYPES = {"user": "User", "group": "Group"}
 
 
 class Apps:
@@ -389,22 +384,14 @@ class Apps:
 
     # -- app role assignments --------------------------------------------------------------------
     def _principal(self, principal_id: str) -> Principal:
-        """The user or group ``principal_id`` names in the directory, or ``NotFound``."""
-        directory = self.directory
-        for kind, getter_name in (("User", "get_user"), ("Group", "get_group")):
-            getter = getattr(directory, getter_name, None)
-            if getter is None:
-                continue
-            try:
-                found = getter(principal_id)
-            except Exception as exc:  # the directory signals "not found" with its own exception type
-                if type(exc).__name__ in ("TypeError", "AttributeError"):
-                    raise
-                found = None
-            if found is not None:
-                name = _attr(found, "displayName", "display_name") or ""
-                return Principal(id=principal_id, type=kind, display_name=name)
-        raise NotFound(_not_found(principal_id))
+        """The live user or group ``principal_id`` names in the directory, or ``NotFound`` (a deleted
+        object cannot be assigned)."""
+        find = getattr(self.directory, "find_object", None)
+        obj = find(principal_id) if find is not None else None
+        kind = _PRINCIPAL_TYPES.get(getattr(obj, "object_type", None))
+        if obj is None or kind is None or getattr(obj, "is_deleted", False):
+            raise NotFound(_not_found(principal_id))
+        return Principal(id=principal_id, type=kind, display_name=getattr(obj, "display_name", "") or "")
 
     def create_app_role_assignment(self, *, resource_id: str, principal_id: Any, app_role_id: Any,
                                    body_resource_id: Any = None, expected_principal_id: str | None = None
