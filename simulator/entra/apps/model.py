@@ -341,13 +341,16 @@ class Apps:
         with self._lock:
             return list(self.applications.values())
 
-    def get_application(self, app_id: str) -> Application:
-        key = require_object_id(app_id)
+    def _lookup(self, store: dict, object_id: str):
+        key = require_object_id(object_id)
         with self._lock:
-            app = self.applications.get(key)
-        if app is None:
-            raise NotFound(_not_found(app_id))
-        return app
+            found = store.get(key)
+        if found is None:
+            raise NotFound(_not_found(object_id))
+        return found
+
+    def get_application(self, object_id: str) -> Application:
+        return self._lookup(self.applications, object_id)
 
     def delete_application(self, object_id: str) -> None:
         """Deleting an application also deletes its service principal and that one's assignments."""
@@ -364,12 +367,7 @@ class Apps:
             return list(self.service_principals.values())
 
     def get_service_principal(self, sp_id: str) -> ServicePrincipal:
-        key = require_object_id(sp_id)
-        with self._lock:
-            sp = self.service_principals.get(key)
-        if sp is None:
-            raise NotFound(_not_found(sp_id))
-        return sp
+        return self._lookup(self.service_principals, sp_id)
 
     def delete_service_principal(self, sp_id: str) -> None:
         sp = self.get_service_principal(sp_id)

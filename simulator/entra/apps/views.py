@@ -52,40 +52,28 @@ def apps_blueprint(entra) -> Blueprint:
         return graph_json({"@odata.context": odata_context("microsoft.graph.applicationServicePrincipal"),
                            "application": application.to_graph(), "servicePrincipal": sp.to_graph()}, 201)
 
-    # -- applications ------------------------------------------------------------------------------
-    @bp.get("/applications")
-    def list_applications():
-        entra.require_graph(READ_APPS)
-        return graph_json(graph_collection("applications", [a.to_graph() for a in apps.list_applications()]))
+    # -- applications and service principals -----------------------------------------------------
+    def _entity_routes(entity_set: str, list_op, get_op, delete_op) -> None:
+        def list_view():
+            entra.require_graph(READ_APPS)
+            return graph_json(graph_collection(entity_set, [o.to_graph() for o in list_op()]))
 
-    @bp.get("/applications/<object_id>")
-    def get_application(object_id: str):
-        entra.require_graph(READ_APPS)
-        return graph_json(graph_entity("applications", apps.get_application(object_id).to_graph()))
+        def get_view(object_id: str):
+            entra.require_graph(READ_APPS)
+            return graph_json(graph_entity(entity_set, get_op(object_id).to_graph()))
 
-    @bp.delete("/applications/<object_id>")
-    def delete_application(object_id: str):
-        entra.require_graph(WRITE_APPS)
-        apps.delete_application(object_id)
-        return graph_no_content()
+        def delete_view(object_id: str):
+            entra.require_graph(WRITE_APPS)
+            delete_op(object_id)
+            return graph_no_content()
 
-    # -- service principals ------------------------------------------------------------------------
-    @bp.get("/servicePrincipals")
-    def list_service_principals():
-        entra.require_graph(READ_APPS)
-        items = [sp.to_graph() for sp in apps.list_service_principals()]
-        return graph_json(graph_collection("servicePrincipals", items))
+        bp.add_url_rule(f"/{entity_set}", f"list_{entity_set}", list_view, methods=["GET"])
+        bp.add_url_rule(f"/{entity_set}/<object_id>", f"get_{entity_set}", get_view, methods=["GET"])
+        bp.add_url_rule(f"/{entity_set}/<object_id>", f"delete_{entity_set}", delete_view, methods=["DELETE"])
 
-    @bp.get("/servicePrincipals/<sp_id>")
-    def get_service_principal(sp_id: str):
-        entra.require_graph(READ_APPS)
-        return graph_json(graph_entity("servicePrincipals", apps.get_service_principal(sp_id).to_graph()))
-
-    @bp.delete("/servicePrincipals/<sp_id>")
-    def delete_service_principal(sp_id: str):
-        entra.require_graph(WRITE_APPS)
-        apps.delete_service_principal(sp_id)
-        return graph_no_content()
+    _entity_routes("applications", apps.list_applications, apps.get_application, apps.delete_application)
+    _entity_routes("servicePrincipals", apps.list_service_principals, apps.get_service_principal,
+                   apps.delete_service_principal)
 
     # -- app role assignments ----------------------------------------------------------------------
     def _assignments_set(owner: str, owner_id: str, nav: str) -> str:
