@@ -1,0 +1,532 @@
+"""The GoTo account behind the fake GoToMeeting (SPEC §4.1): organization, verified e-mail domains,
+users with GoTo roles and a status, groups, and GoToMeeting organizer seats.
+
+One store: the users the SCIM API provisions are the account's users, the same ones that sign in on
+the OAuth page. Each user keeps its SCIM representation (a scim2-models ``UserResource``) as the
+source of truth for its attributes; the account adds what SCIM does not carry (GoTo's admin rank,
+the sign-in password) and enforces GoTo's rules.
+
+Simulator choices (GoTo does not publish these):
+
+* Roles. GoTo's roles are ``superAdmin``, ``admin`` (Team admin), ``manager`` and ``member``. The
+  SCIM ``roles`` value is the licence role Entra assigns: ``organizer`` (a GoTo ``member``) or
+  ``manager``. A team administrator's admin rank is managed in GoTo's admin center, not through
+  provisioning: it keeps its rank whatever ``roles`` says, and is seeded with ``manager``.
+* Seats. Every active user holds one organizer seat, team administrators included; suspending
+  (``active: false``) releases it, reactivating takes one. An unassigned ``active`` means active
+  (GoTo's default status), so a ``remove`` of ``active`` does not suspend.
+* The seat total may be set below the seats in use (``PUT /_admin/seats``): nobody is suspended, but
+  no user can be created active or reactivated until enough seats are free.
+* Users added through the lab's admin API (pre-existing GoTo users, ``POST /_admin/users`` and
+  ``/_admin/seed``) must have unique user names but may be in any domain, and are not limited by seats.
+* The ``LicenseLimitExceeded:`` prefix of the no-seat error is what the Entra side maps to its
+  ``LicenseLimitExceeded`` error code.
+"""
+from __future__ import annotations
+
+import hmac
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from scim2_models import (
+    ForbiddenException,
+    InvalidValueException,
+    Meta,
+    Name,
+    Role,
+    ScimPolicy,
+    UniquenessException,
+)
+
+from ..core.clock import iso
+from .scim.resources import (
+    TOLERANT_POLICY,
+    GoToEmail,
+    UserResource,
+    folded,
+    user_name_key,
+)
+
+GOTO_ROLES = ("superAdmin", "admin", "manager", "member")
+ADMIN_ROLES = ("superAdmin", "admin")
+LICENCE_ROLES = ("organizer", "manager")
+#: GoTo role of a user whose SCIM licence role is the key.
+ROLE_OF_LICENCE = {"organizer": "member", "manager": "manager"}
+#: SCIM licence role a GoTo role is provisioned as.
+LICENCE_OF_ROLE = {"superAdmin": "manager", "admin": "manager", "manager": "manager", "member": "organizer"}
+
+MAX_USER_NAME = 128
+MAX_NAME_PART = 60
+#: The product code GoTo lists for a GoToMeeting organizer licence.
+ORGANIZER_PRODUCT = "G2M"
+
+
+class SeedError(ValueError):
+    """A lab-control request to add users that cannot be applied (400, or 409 for a duplicate)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def licence_role_of(resource: Any) -> str | None:
+    """The licence role a SCIM user carries: its primary role, else its first one (lower case)."""
+    roles = [r for r in (resource.roles or []) if isinstance(r.value, str)]
+    if not roles:
+        return None
+    chosen = next((r for r in roles if r.primary), roles[0])
+    return chosen.value.lower()
+
+
+@dataclass
+class AccountUser:
+    id: str
+    resource: Any  # UserResource with id and meta
+    admin_role: str | None = None
+    password: str | None = field(default=None, repr=False)
+    version: int = 1
+
+    @property
+    def user_name(self) -> str:
+        return self.resource.user_name
+
+    @property
+    def active(self) -> bool:
+        return self.resource.active is not False
+
+    @property
+    def status(self) -> str:
+        return "active" if self.active else "suspended"
+
+    @property
+    def licence_role(self) -> str | None:
+        return licence_role_of(self.resource)
+
+    @property
+    def role(self) -> str:
+        if self.admin_role:
+            return self.admin_role
+        return ROLE_OF_LICENCE.get(self.licence_role or "", "member")
+
+    @property
+    def is_team_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    @property
+    def display_name(self) -> str | None:
+        return self.resource.display_name
+
+    @property
+    def external_id(self) -> str | None:
+        return self.resource.external_id
+
+    def to_state(self) -> dict:
+        return {
+            "id": self.id,
+            "userName": self.user_name,
+            "displayName": self.display_name,
+            "externalId": self.external_id,
+            "role": self.role,
+            "licenceRole": self.licence_role,
+            "active": self.active,
+            "status": self.status,
+            "teamAdmin": self.is_team_admin,
+            "hasPassword": self.password is not None,
+            "version": self.version,
+        }
+
+
+@dataclass
+class AccountGroup:
+    id: str
+    resource: Any  # GroupResource with id and meta
+    version: int = 1
+
+    @property
+    def display_name(self) -> str:
+        return self.resource.display_name
+
+    @property
+    def external_id(self) -> str | None:
+        return self.resource.external_id
+
+    @property
+    def member_ids(self) -> list[str]:
+        return [m.value for m in (self.resource.members or []) if m.value]
+
+    def to_state(self) -> dict:
+        return {"id": self.id, "displayName": self.display_name, "externalId": self.external_id,
+                "members": self.member_ids, "version": self.version}
+
+
+class RateLimit:
+    """GoTo's API rate limit (documented default: 10 requests per second), off unless configured.
+
+    Simulator choice: requests are counted per whole second of the lab's virtual clock, so with the
+    manual clock every request falls into the same second until the clock is advanced.
+    """
+
+    def __init__(self, clock, per_second: float | None = None):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.per_second = per_second
+        self._second: int | None = None
+        self._count = 0
+
+    def configure(self, per_second: float | None) -> None:
+        with self._lock:
+            self.per_second = per_second
+            self._second, self._count = None, 0
+
+    def hit(self) -> int | None:
+        """Count one request; the seconds to wait (``Retry-After``) when it is over the limit."""
+        with self._lock:
+            if self.per_second is None:
+                return None
+            second = int(self._clock.timestamp())
+            if second != self._second:
+                self._second, self._count = second, 0
+            self._count += 1
+            return 1 if self._count > self.per_second else None
+
+    def to_json(self) -> dict:
+        return {"requestsPerSecond": self.per_second}
+
+
+def _check_length(label: str, value: Any, limit: int) -> None:
+    if isinstance(value, str) and len(value) > limit:
+        raise InvalidValueException(
+            detail=f"{label} is {len(value)} characters long; GoToMeeting accepts at most {limit}")
+
+
+class Account:
+    """The account's users, groups and seats, guarded by one lock (the servers are threaded).
+
+    Every SCIM operation runs its checks and its change under ``lock``, so a rejected request leaves
+    the account exactly as it was and concurrent requests see each other's results.
+    """
+
+    def __init__(self, config, clock, rand):
+        self.config = config
+        self.clock = clock
+        self._rand = rand
+        self.lock = threading.RLock()
+        self.rate_limit = RateLimit(clock, config.rate_limit)
+        self.reset()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """An empty account, then the configured team administrator and plain member."""
+        with self.lock:
+            self.account_key = self.config.account_key
+            self.organization = self.config.organization
+            self.verified_domains = [d.lower() for d in self.config.verified_domains]
+            self.seats_total = int(self.config.seats)
+            self.seats_used = 0
+            self.users: dict[str, AccountUser] = {}
+            self.groups: dict[str, AccountGroup] = {}
+            self._users_by_name: dict[str, set[str]] = {}
+            self._users_by_external: dict[str, set[str]] = {}
+            self.rate_limit.configure(self.config.rate_limit)
+            for seed in (self.config.admin, self.config.member):
+                self._insert_seed({"userName": seed.email, "password": seed.password,
+                                   "givenName": seed.given_name, "familyName": seed.family_name,
+                                   "role": seed.role})
+
+    def new_id(self) -> str:
+        return self._rand.stream("gotomeeting.scim.ids").uuid()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def get_user(self, user_id: str) -> AccountUser | None:
+        return self.users.get(user_id)
+
+    def get_group(self, group_id: str) -> AccountGroup | None:
+        return self.groups.get(group_id)
+
+    def users_named(self, user_name: str, policy: ScimPolicy = TOLERANT_POLICY) -> list[AccountUser]:
+        """Users whose userName equals ``user_name`` under ``policy`` (an index hit, not a scan)."""
+        key = user_name_key(user_name, policy)
+        with self.lock:
+            ids = self._users_by_name.get(folded(user_name), ())
+            return [self.users[i] for i in ids if user_name_key(self.users[i].user_name, policy) == key]
+
+    def users_with_external_id(self, external_id: str) -> list[AccountUser]:
+        with self.lock:
+            return [self.users[i] for i in self._users_by_external.get(external_id, ())]
+
+    def find_by_username(self, user_name: str) -> AccountUser | None:
+        """Case-insensitive lookup; an exact match wins if the quirk let two spellings coexist."""
+        if not isinstance(user_name, str):
+            return None
+        found = self.users_named(user_name)
+        exact = [u for u in found if u.user_name == user_name]
+        return (exact or found or [None])[0]
+
+    def authenticate(self, email: str, password: str) -> AccountUser | None:
+        """The user signing in with ``email`` (any letter case) and ``password``; suspended users and
+        users without a password cannot sign in."""
+        user = self.find_by_username(email)
+        if user is None or user.password is None or not user.active:
+            return None
+        if not hmac.compare_digest(user.password.encode(), (password or "").encode()):
+            return None
+        return user
+
+    def groups_of(self, user_id: str) -> list[AccountGroup]:
+        with self.lock:
+            return [g for g in self.groups.values() if user_id in g.member_ids]
+
+    # -- seats -----------------------------------------------------------------------------------
+    def seats(self) -> dict:
+        with self.lock:
+            return {"total": self.seats_total, "used": self.seats_used,
+                    "free": max(0, self.seats_total - self.seats_used)}
+
+    def set_seats(self, total: int) -> dict:
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+            raise SeedError("total must be a non-negative integer")
+        with self.lock:
+            self.seats_total = total
+            return self.seats()
+
+    # -- GoTo's rules ----------------------------------------------------------------------------
+    def check_user(self, candidate: Any, *, current: AccountUser | None, policy: ScimPolicy) -> None:
+        """Raise the SCIM error GoTo answers if ``candidate`` cannot become (or replace) a user.
+
+        Nothing is changed; callers commit with ``insert_user``/``update_user`` under the same lock.
+        """
+        user_name = candidate.user_name
+        if not isinstance(user_name, str) or not user_name.strip():
+            raise InvalidValueException(detail="userName is required")
+        _check_length("userName", user_name, MAX_USER_NAME)
+        local, at, domain = user_name.rpartition("@")
+        if not at or not local or not domain or any(c.isspace() for c in user_name):
+            raise InvalidValueException(
+                detail=f"userName '{user_name}' is not an email address; GoToMeeting signs users in "
+                       "with their email address")
+        if domain.lower() not in self.verified_domains:
+            raise InvalidValueException(detail=f"Email domain '{domain}' is not verified for this account")
+        if candidate.name is not None:
+            _check_length("name.givenName", candidate.name.given_name, MAX_NAME_PART)
+            _check_length("name.familyName", candidate.name.family_name, MAX_NAME_PART)
+        for role in candidate.roles or []:
+            if not isinstance(role.value, str) or role.value.lower() not in LICENCE_ROLES:
+                raise InvalidValueException(
+                    detail=f"Role '{role.value}' is not a GoToMeeting role; use 'organizer' or 'manager'")
+        becomes_active = candidate.active is not False
+        admin_rank = current is not None and current.admin_role is not None
+        if becomes_active and licence_role_of(candidate) is None and not admin_rank:
+            raise InvalidValueException(
+                detail="An active GoToMeeting user needs a role: 'organizer' or 'manager'")
+        key = user_name_key(user_name, policy)
+        for other_id in self._users_by_name.get(folded(user_name), ()):
+            other = self.users[other_id]
+            if (current is None or other_id != current.id) and user_name_key(other.user_name, policy) == key:
+                raise UniquenessException(
+                    detail=f"A user with userName '{other.user_name}' already exists in this account")
+        was_active = current is not None and current.active
+        if becomes_active and not was_active and self.seats_used >= self.seats_total:
+            raise ForbiddenException(
+                detail=f"LicenseLimitExceeded: all {self.seats_total} GoToMeeting organizer seats of "
+                       f"this account are in use ({self.seats_used} active users)")
+
+    def check_group(self, candidate: Any, *, current: AccountGroup | None) -> None:
+        name = candidate.display_name
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidValueException(detail="displayName is required")
+        for member in candidate.members or []:
+            value = member.value
+            own = current is not None and value == current.id
+            if not value or own or (value not in self.users and value not in self.groups):
+                raise InvalidValueException(
+                    detail=f"Member '{value}' is not a user or group of this account")
+
+    # -- changes (callers hold ``lock`` and have run the checks) ------------------------------------
+    def _meta(self, resource_type: str, created: datetime, version: int) -> Meta:
+        return Meta(resource_type=resource_type, created=created, last_modified=self.now(),
+                    version=f'W/"{version}"')
+
+    def insert_user(self, candidate: Any, *, admin_role: str | None = None,
+                    password: str | None = None) -> AccountUser:
+        user_id = self.new_id()
+        password = candidate.password if candidate.password is not None else password
+        resource = candidate.model_copy(update={
+            "id": user_id, "password": None, "meta": self._meta("User", self.now(), 1)})
+        user = AccountUser(user_id, resource, admin_role=admin_role, password=password)
+        self._index_user(user)
+        return user
+
+    def update_user(self, user: AccountUser, candidate: Any) -> AccountUser:
+        self._unindex_user(user)
+        if candidate.password is not None:
+            user.password = candidate.password
+        user.version += 1
+        user.resource = candidate.model_copy(update={
+            "id": user.id, "password": None,
+            "meta": self._meta("User", user.resource.meta.created, user.version)})
+        self._index_user(user)
+        return user
+
+    def delete_user(self, user: AccountUser) -> None:
+        self._unindex_user(user)
+        del self.users[user.id]
+        for group in self.groups.values():
+            if user.id in group.member_ids:
+                kept = [m for m in group.resource.members if m.value != user.id]
+                self.update_group(group, group.resource.model_copy(update={"members": kept or None}))
+
+    def insert_group(self, candidate: Any) -> AccountGroup:
+        group_id = self.new_id()
+        resource = candidate.model_copy(update={"id": group_id, "meta": self._meta("Group", self.now(), 1)})
+        group = AccountGroup(group_id, resource)
+        self.groups[group_id] = group
+        return group
+
+    def update_group(self, group: AccountGroup, candidate: Any) -> AccountGroup:
+        group.version += 1
+        group.resource = candidate.model_copy(update={
+            "id": group.id, "meta": self._meta("Group", group.resource.meta.created, group.version)})
+        return group
+
+    def delete_group(self, group: AccountGroup) -> None:
+        del self.groups[group.id]
+        for other in list(self.groups.values()):
+            if group.id in other.member_ids:
+                kept = [m for m in other.resource.members if m.value != group.id]
+                self.update_group(other, other.resource.model_copy(update={"members": kept or None}))
+
+    def _index_user(self, user: AccountUser) -> None:
+        self.users[user.id] = user
+        self._users_by_name.setdefault(folded(user.user_name), set()).add(user.id)
+        if user.external_id is not None:
+            self._users_by_external.setdefault(user.external_id, set()).add(user.id)
+        if user.active:
+            self.seats_used += 1
+
+    def _unindex_user(self, user: AccountUser) -> None:
+        _discard(self._users_by_name, folded(user.user_name), user.id)
+        if user.external_id is not None:
+            _discard(self._users_by_external, user.external_id, user.id)
+        if user.active:
+            self.seats_used -= 1
+
+    # -- lab control: pre-existing GoTo users ------------------------------------------------------
+    def add_existing_user(self, spec: Any) -> AccountUser:
+        """``POST /_admin/users``: a user that already exists in GoTo (for matching scenarios)."""
+        with self.lock:
+            return self._insert_seed(spec)
+
+    def seed(self, body: dict) -> dict:
+        """``POST /_admin/seed``: ``{"users": [...], "verifiedDomains": [...], "seats": N}``, all or nothing.
+
+        Each user: ``userName`` (required), ``givenName``, ``familyName``, ``displayName``,
+        ``externalId``, ``email``, ``role`` (superAdmin | admin | manager | member, default member),
+        ``active`` (default true), ``password`` (to sign in on the OAuth page).
+        """
+        if not isinstance(body, dict):
+            raise SeedError("the seed body must be a JSON object")
+        unknown = sorted(set(body) - {"users", "verifiedDomains", "seats"})
+        if unknown:
+            raise SeedError(f"unknown seed keys {unknown}; known: users, verifiedDomains, seats")
+        users = body.get("users", [])
+        domains = body.get("verifiedDomains", [])
+        if not isinstance(users, list):
+            raise SeedError("users must be a list")
+        if not isinstance(domains, list) or not all(isinstance(d, str) and d.strip() for d in domains):
+            raise SeedError("verifiedDomains must be a list of domain names")
+        with self.lock:
+            specs = [self._seed_resource(spec) for spec in users]
+            names = [folded(resource.user_name) for resource, _, _ in specs]
+            if len(set(names)) != len(names):
+                raise SeedError("the seed lists the same userName twice", 409)
+            seats = self.seats() if "seats" not in body else None
+            if "seats" in body:
+                seats = self.set_seats(body["seats"])
+            for domain in domains:
+                if domain.lower() not in self.verified_domains:
+                    self.verified_domains.append(domain.lower())
+            added = [self.insert_user(resource, admin_role=rank, password=password)
+                     for resource, rank, password in specs]
+            return {"users": [{"id": u.id, "userName": u.user_name, "role": u.role} for u in added],
+                    "verifiedDomains": list(self.verified_domains), "seats": seats}
+
+    def _insert_seed(self, spec: Any) -> AccountUser:
+        resource, rank, password = self._seed_resource(spec)
+        return self.insert_user(resource, admin_role=rank, password=password)
+
+    def _seed_resource(self, spec: Any) -> tuple[Any, str | None, str | None]:
+        if not isinstance(spec, dict):
+            raise SeedError("each user must be a JSON object")
+        known = {"userName", "givenName", "familyName", "displayName", "externalId", "email", "role",
+                 "active", "password"}
+        unknown = sorted(set(spec) - known)
+        if unknown:
+            raise SeedError(f"unknown user keys {unknown}; known: {sorted(known)}")
+        for key in known - {"active"}:
+            if spec.get(key) is not None and not isinstance(spec[key], str):
+                raise SeedError(f"{key} must be a string")
+        user_name = spec.get("userName")
+        if not user_name or "@" not in user_name:
+            raise SeedError("userName (an email address) is required")
+        role = spec.get("role") or "member"
+        if role not in GOTO_ROLES:
+            raise SeedError(f"role must be one of {list(GOTO_ROLES)}")
+        active = spec.get("active", True)
+        if not isinstance(active, bool):
+            raise SeedError("active must be true or false")
+        try:
+            _check_length("userName", user_name, MAX_USER_NAME)
+            _check_length("givenName", spec.get("givenName"), MAX_NAME_PART)
+            _check_length("familyName", spec.get("familyName"), MAX_NAME_PART)
+        except InvalidValueException as exc:
+            raise SeedError(exc.detail) from None
+        if self.users_named(user_name):
+            raise SeedError(f"a user with userName '{user_name}' already exists", 409)
+        given, family = spec.get("givenName"), spec.get("familyName")
+        display = spec.get("displayName") or " ".join(p for p in (given, family) if p) or None
+        resource = UserResource(
+            user_name=user_name,
+            external_id=spec.get("externalId"),
+            name=Name(given_name=given, family_name=family) if (given or family) else None,
+            display_name=display,
+            active=active,
+            emails=[GoToEmail(value=spec.get("email") or user_name, type="work", primary=True)],
+            roles=[Role(value=LICENCE_OF_ROLE[role], primary=True)],
+        )
+        return resource, (role if role in ADMIN_ROLES else None), spec.get("password")
+
+    # -- dump --------------------------------------------------------------------------------------
+    def goto_extension(self, user: AccountUser) -> dict:
+        return {"accountKey": self.account_key, "status": user.status,
+                "products": [ORGANIZER_PRODUCT] if user.active else []}
+
+    def to_state(self) -> dict:
+        with self.lock:
+            return {
+                "accountKey": self.account_key,
+                "organization": self.organization,
+                "verifiedDomains": list(self.verified_domains),
+                "seats": self.seats(),
+                "rateLimit": self.rate_limit.to_json(),
+                "users": [u.to_state() for u in self.users.values()],
+                "groups": [g.to_state() for g in self.groups.values()],
+            }
+
+
+def _discard(index: dict[str, set[str]], key: str, value: str) -> None:
+    ids = index.get(key)
+    if ids is not None:
+        ids.discard(value)
+        if not ids:
+            del index[key]
+
+
+def created_iso(resource: Any) -> tuple[str, str]:
+    """``meta.created`` and ``meta.lastModified`` in the lab's timestamp format."""
+    return iso(resource.meta.created), iso(resource.meta.last_modified)
+

@@ -1,0 +1,249 @@
+"""The HTTP face of GoToMeeting's SCIM 2.0 API (mounted at ``/scim/v2``, SPEC §4.3).
+
+A view parses the request, calls one ``ScimService`` operation and renders the SCIM wire shape:
+``application/scim+json`` (``application/json`` under the ``json_content_type`` quirk), ``meta`` with
+an absolute ``location``, GoTo's extension attributes, ``attributes``/``excludedAttributes`` applied.
+
+Every SCIM request passes the account's rate limit (off unless configured: 429 with ``Retry-After``)
+and then bearer authentication (401 with ``WWW-Authenticate``, 403 for a user who is not a team
+administrator). Simulator choice: the discovery endpoints require the token too, as GoTo's API does
+for every call.
+
+Request bodies must be JSON objects sent as ``application/scim+json`` or ``application/json``
+(RFC 7644 §3.1 allows both); a body without a Content-Type or with another one is refused with 415.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
+from scim2_models import Context, GroupMembership, NotImplementedException, SCIMException
+
+from ...core.appbase import read_json
+from ...core.clock import iso
+from ...core.errors import SCIM_CONTENT_TYPE, LabHTTPError, json_response, scim_error
+from ..account import AccountGroup, AccountUser
+from .discovery import Discovery
+from .resources import LIST_RESPONSE_URN, GoToUserExtension
+from .service import Page, ScimService
+
+SCIM_PREFIX = "/scim/v2"
+
+
+def content_type(goto) -> str:
+    return "application/json" if goto.quirks.enabled("json_content_type") else SCIM_CONTENT_TYPE
+
+
+def scim_response(goto, payload: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return json_response(payload, status, content_type(goto), headers)
+
+
+def render_scim_error(goto):
+    """The SCIM surface's error renderer: ``(status, message, scimType, extra) -> Response`` with the
+    RFC 7644 §3.12 Error envelope and ``extra["headers"]`` applied."""
+
+    def render(status: int, message: str, code: str | None, extra: dict) -> Response:
+        return scim_error(status, message, code, headers=(extra or {}).get("headers"),
+                          content_type=content_type(goto))
+
+    return render
+
+
+def _body() -> dict:
+    if not request.mimetype:
+        raise LabHTTPError(415, "Content-Type is missing; send application/scim+json or application/json.",
+                           "invalidSyntax")
+    return read_json(code="invalidSyntax")
+
+
+def _base() -> str:
+    return url_for("scim.service_provider_config", _external=True).rsplit("/", 1)[0]
+
+
+def _timestamps(payload: dict, resource: Any) -> dict:
+    if "meta" in payload:
+        payload["meta"]["created"] = iso(resource.meta.created)
+        payload["meta"]["lastModified"] = iso(resource.meta.last_modified)
+    return payload
+
+
+def render_user(goto, user: AccountUser, base: str, params: Any = None) -> dict:
+    account = goto.account
+    memberships = [GroupMembership(value=g.id, display=g.display_name, ref=f"{base}/Groups/{g.id}",
+                                   type="direct") for g in account.groups_of(user.id)]
+    extension = GoToUserExtension.model_validate(account.goto_extension(user))
+    meta = user.resource.meta.model_copy(update={"location": f"{base}/Users/{user.id}"})
+    resource = user.resource.model_copy(update={"meta": meta, "groups": memberships or None,
+                                                "GoToUserExtension": extension})
+    payload = resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=params)
+    return _timestamps(payload, user.resource)
+
+
+def render_group(group: AccountGroup, base: str, params: Any = None) -> dict:
+    meta = group.resource.meta.model_copy(update={"location": f"{base}/Groups/{group.id}"})
+    resource = group.resource.model_copy(update={"meta": meta})
+    payload = resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=params)
+    return _timestamps(payload, group.resource)
+
+
+def list_response(total: int, start_index: int, resources: list[dict]) -> dict:
+    return {"schemas": [LIST_RESPONSE_URN], "totalResults": total, "startIndex": start_index,
+            "itemsPerPage": len(resources), "Resources": resources}
+
+
+def scim_blueprint(goto) -> Blueprint:
+    bp = Blueprint("scim", __name__)
+    service = ScimService(goto.account, goto.quirks, goto.config.max_page_size)
+    discovery = Discovery(goto.config.max_page_size)
+
+    @bp.before_request
+    def _guard():
+        wait = goto.account.rate_limit.hit()
+        if wait is not None:
+            raise LabHTTPError(429, "Too many requests: the account's API rate limit is "
+                               f"{goto.account.rate_limit.per_second:g} requests per second.", None,
+                               headers={"Retry-After": str(wait)})
+        goto.oauth.authenticate_bearer(request.headers.get("Authorization"))
+
+    render = render_scim_error(goto)
+
+    @bp.errorhandler(SCIMException)
+    def _scim_exception(exc: SCIMException):
+        return render(exc.status, exc.detail, exc.scim_type or None, {})
+
+    def params() -> dict:
+        return request.args.to_dict()
+
+    def one(kind: str, found: Any, status: int = 200, location: bool = False) -> Response:
+        base = _base()
+        if kind == "User":
+            payload = render_user(goto, found, base, _response_parameters(service, kind))
+        else:
+            payload = render_group(found, base, _response_parameters(service, kind))
+        headers = {"Location": f"{base}/{kind}s/{found.id}"} if location else None
+        return scim_response(goto, payload, status, headers)
+
+    def many(kind: str, page: Page) -> Response:
+        base = _base()
+        if kind == "User":
+            items = [render_user(goto, u, base, page.request) for u in page.items]
+        else:
+            items = [render_group(g, base, page.request) for g in page.items]
+        return scim_response(goto, list_response(page.total, page.start_index, items))
+
+    def patched(kind: str, found: Any) -> Response:
+        if goto.quirks.enabled("patch_returns_204"):
+            return Response(status=204)
+        return one(kind, found)
+
+    # -- discovery ---------------------------------------------------------------------------------
+    @bp.get("/ServiceProviderConfig")
+    def service_provider_config():
+        return scim_response(goto, discovery.config(_base()))
+
+    @bp.get("/ResourceTypes")
+    def resource_types():
+        base = _base()
+        items = [discovery.resource_type(t, base) for t in discovery.resource_type_ids()]
+        return scim_response(goto, list_response(len(items), 1, items))
+
+    @bp.get("/ResourceTypes/<type_id>")
+    def resource_type(type_id: str):
+        found = discovery.resource_type(type_id, _base())
+        if found is None:
+            raise LabHTTPError(404, f"Resource type '{type_id}' not found")
+        return scim_response(goto, found)
+
+    @bp.get("/Schemas")
+    def schemas():
+        base = _base()
+        items = [discovery.schema(s, base) for s in discovery.schema_ids()]
+        return scim_response(goto, list_response(len(items), 1, items))
+
+    @bp.get("/Schemas/<path:schema_id>")
+    def schema(schema_id: str):
+        found = discovery.schema(schema_id, _base())
+        if found is None:
+            raise LabHTTPError(404, f"Schema '{schema_id}' not found")
+        return scim_response(goto, found)
+
+    @bp.post("/.search")
+    def search_all():
+        raise NotImplementedException(
+            detail="Searching several resource types at once is not supported; use /Users/.search "
+                   "or /Groups/.search")
+
+    # -- users -------------------------------------------------------------------------------------
+    @bp.get("/Users")
+    def list_users():
+        return many("User", service.list_users(params()))
+
+    @bp.post("/Users/.search")
+    def search_users():
+        return many("User", service.list_users(_search_body()))
+
+    @bp.post("/Users")
+    def create_user():
+        return one("User", service.create_user(_body()), 201, location=True)
+
+    @bp.get("/Users/<user_id>")
+    def get_user(user_id: str):
+        return one("User", service.get_user(user_id))
+
+    @bp.put("/Users/<user_id>")
+    def replace_user(user_id: str):
+        return one("User", service.replace_user(user_id, _body()))
+
+    @bp.patch("/Users/<user_id>")
+    def patch_user(user_id: str):
+        return patched("User", service.patch_user(user_id, _body()))
+
+    @bp.delete("/Users/<user_id>")
+    def delete_user(user_id: str):
+        service.delete_user(user_id)
+        return Response(status=204)
+
+    # -- groups ------------------------------------------------------------------------------------
+    @bp.get("/Groups")
+    def list_groups():
+        return many("Group", service.list_groups(params()))
+
+    @bp.post("/Groups/.search")
+    def search_groups():
+        return many("Group", service.list_groups(_search_body()))
+
+    @bp.post("/Groups")
+    def create_group():
+        return one("Group", service.create_group(_body()), 201, location=True)
+
+    @bp.get("/Groups/<group_id>")
+    def get_group(group_id: str):
+        return one("Group", service.get_group(group_id))
+
+    @bp.put("/Groups/<group_id>")
+    def replace_group(group_id: str):
+        return one("Group", service.replace_group(group_id, _body()))
+
+    @bp.patch("/Groups/<group_id>")
+    def patch_group(group_id: str):
+        return patched("Group", service.patch_group(group_id, _body()))
+
+    @bp.delete("/Groups/<group_id>")
+    def delete_group(group_id: str):
+        service.delete_group(group_id)
+        return Response(status=204)
+
+    return bp
+
+
+def _search_body() -> dict:
+    body = _body()
+    return {k: body[k] for k in ("filter", "attributes", "excludedAttributes", "startIndex", "count") if k in body}
+
+
+def _response_parameters(service: ScimService, kind: str) -> Any:
+    """``attributes``/``excludedAttributes`` of the query string (RFC 7644 §3.9), on any answer."""
+    wanted = {k: request.args[k] for k in ("attributes", "excludedAttributes") if request.args.get(k)}
+    if not wanted:
+        return None
+    return service.response_parameters(kind, wanted)
