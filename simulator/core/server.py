@@ -36,8 +36,10 @@ class LiveServer:
         self.app = app
         self.host = host
         self.name = name
+        # The listen backlog holds bursts of concurrent clients (cheroot's default of 5 resets them).
         self._server = _Server((host, port), app, numthreads=threads, max=threads * 4,
-                               server_name=name, timeout=30, shutdown_timeout=2)
+                               server_name=name, timeout=30, shutdown_timeout=2,
+                               request_queue_size=128)
         self._server.gateway = _Gateway
         if tls is not None:
             self._server.ssl_adapter = BuiltinSSLAdapter(tls.cert_file, tls.key_file)
