@@ -41,19 +41,23 @@ def create_gotomeeting_user(dialect: Dialect) -> dict:
     return build_create_user(target, dialect, attribute_types=types)
 
 
-SEVERAL_LEGACY = {"displayName": ("Old", "Pvlo"), 'emails[type eq "work"].value': ("a@x", "TestBcwqnm@test.microsoft.com"),
+SEVERAL_LEGACY = {"displayName": ("Old", "Pvlo"),
+                  'emails[type eq "work"].value': ("a@x", "TestBcwqnm@test.microsoft.com"),
                   "name.givenName": ("Old", "Gtfd"), "name.familyName": ("Old", "Pkqf"), "externalId": ("Old", "Eqpj"),
                   f"{ENT}:employeeNumber": ("1", "Eqpj")}
-SEVERAL_COMPLIANT = {"displayName": ("Old", "Bjfe"), 'emails[type eq "work"].value': ("a@x", "TestMhvaes@test.microsoft.com"),
+SEVERAL_COMPLIANT = {"displayName": ("Old", "Bjfe"),
+                     'emails[type eq "work"].value': ("a@x", "TestMhvaes@test.microsoft.com"),
                      "name.givenName": ("Old", "Kkom"), "name.familyName": ("Old", "Unua"),
                      f"{ENT}:employeeNumber": ("1", "Aklq")}
 ROLE_25 = AppRoleValue("25", "06b07648-ecfe-589f-9d2f-6325724a46ee", "Role1234")
 COMPLEX = [AppRoleEntry("Admin", "Admin", "06b07648-ecfe-589f-9d2f-6325724a46ee"),
            AppRoleEntry("User", "User", "06b07648-ecfe-599f-9d2f-6325724a46ee")]
 
-CASES = [
-    # (golden file, dialects, body builder)
+CASES = [  # (golden file, dialects, body builder)
+    # The default GoToMeeting mapping of a user with the Organizer role (SPEC §3.7).
     ("create-user.json", BOTH, lambda d: create_gotomeeting_user(d)),
+    # Microsoft, "Provisioning a role to a SCIM app": the SingleAppRoleAssignment and AppRoleAssignmentsComplex
+    # POST samples.
     ("create-user-single-app-role-assignment.json", BOTH, lambda d: build_create_user({
         "externalId": "alias", "userName": "alias@contoso.OnMicrosoft.com", "active": "True",
         "displayName": "First Name Last Name",
@@ -61,6 +65,7 @@ CASES = [
     ("create-user-app-role-assignments-complex.json", BOTH, lambda d: build_create_user({
         "externalId": "alias", "userName": "alias@contoso.OnMicrosoft.com",
         "displayName": "First Name Last Name", "roles": COMPLEX}, d)),
+    # The non-gallery default mapping, shaped like the tutorial's "Provision a user" example.
     ("create-user-scim-defaults.json", BOTH, lambda d: build_create_user({
         "userName": "jyoung@testuser.com", "active": "True", "displayName": "Joy Young", "title": "Buyer",
         'emails[type eq "work"].value': "jyoung@Contoso.com", "name.givenName": "Joy", "name.familyName": "Young",
@@ -70,7 +75,10 @@ CASES = [
         'phoneNumbers[type eq "mobile"].value': "+1 425 555 0101", "externalId": "jyoung",
         f"{ENT}:employeeNumber": "701984", f"{ENT}:department": "Retail",
         f"{ENT}:manager": "26118915-6090-4610-87e4-49d8ca9f808d"}, d)),
+    # The tutorial's "Create Group" request.
     ("create-group.json", BOTH, lambda d: build_create_group("displayName", "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159", d)),
+    # "Known issues ... SCIM 2.0 protocol compliance": disable, add one attribute, replace several, remove a
+    # member, without and with the flag (Microsoft's values).
     ("legacy-disable-user.json", [LEGACY], build_disable_user),
     ("aadoptscim062020-disable-user.json", [COMPLIANT], build_disable_user),
     ("legacy-enable-user.json", [LEGACY], build_enable_user),
@@ -81,6 +89,7 @@ CASES = [
     ("legacy-update-several-attributes.json", [LEGACY], lambda d: build_update_user(SEVERAL_LEGACY, d)),
     ("aadoptscim062020-update-several-attributes.json", [COMPLIANT],
      lambda d: build_update_user(SEVERAL_COMPLIANT, d)),
+    # The tutorial's "Update User [Multi-valued properties]" request; a field report of an Add among Replaces.
     ("legacy-update-multi-valued-and-single-attribute.json", [LEGACY], lambda d: build_update_user({
         'emails[type eq "work"].value': ("old@microsoft.com", "updatedEmail@microsoft.com"),
         "name.familyName": ("familyName", "updatedFamilyName")}, d)),
@@ -93,10 +102,12 @@ CASES = [
     ("legacy-remove-group-members.json", [LEGACY], lambda d: build_remove_members(["u1091", "u1092"], d)),
     ("aadoptscim062020-remove-group-members.json", [COMPLIANT],
      lambda d: build_remove_members(["u1091", "u1092"], d)),
+    # Several members in one request (SPEC §3.7).
     ("legacy-add-group-members.json", [LEGACY],
      lambda d: build_add_members(["f648f8d5ea4e4cd38e9c", "927fa2c08dcb4a7fae9e"], d)),
     ("aadoptscim062020-add-group-members.json", [COMPLIANT],
      lambda d: build_add_members(["f648f8d5ea4e4cd38e9c", "927fa2c08dcb4a7fae9e"], d)),
+    # Microsoft, "Provisioning a role to a SCIM app": the legacy PATCH sends roles as JSON strings.
     ("legacy-update-single-app-role-assignment.json", [LEGACY], lambda d: build_update_user({
         'roles[primary eq "True"].value': (AppRoleValue("organizer", "r-1", "Organizer"), ROLE_25)}, d)),
     ("aadoptscim062020-update-single-app-role-assignment.json", [COMPLIANT], lambda d: build_update_user({
@@ -104,6 +115,7 @@ CASES = [
                                            AppRoleValue("manager", "r-2", "Manager"))}, d)),
     ("legacy-update-app-role-assignments-complex.json", [LEGACY],
      lambda d: build_update_user({"roles": (None, COMPLEX)}, d)),
+    # The manager as a plain id, as Entra sends it with the flag (reported to SCIM-SDK, issue 686).
     ("aadoptscim062020-add-manager.json", [COMPLIANT],
      lambda d: build_update_user({f"{ENT}:manager": (None, "2c2f6fb8-254f-492e-b7fe-c09c5a61c8a2")}, d)),
 ]

@@ -254,8 +254,8 @@ def test_app_role_assignments_complex_lists_every_role_once():
         {"primary": False, "type": "WindowsAzureActiveDirectoryRole", "displayName": "Organizer", "value": "organizer"},
     ]
     assert all(isinstance(r, AppRoleEntry) for r in roles)
-    assert ev("AppRoleAssignmentsComplex([appRoleAssignments])", SourceObject({}, app_role_assignments=[DEFAULT_ACCESS])) \
-        is None
+    only_default_access = SourceObject({}, app_role_assignments=[DEFAULT_ACCESS])
+    assert ev("AppRoleAssignmentsComplex([appRoleAssignments])", only_default_access) is None
 
 
 def test_source_object_aliases_and_case_insensitive_names():

@@ -273,14 +273,16 @@ def test_clauses_are_anded_and_groups_ored():
 
 
 def test_scoping_filter_problems():
-    assert scope_problems(scope([clause("LIKE", "department", "x")])) == ["scoping filter 'filter 0': unknown operator 'LIKE'"]
+    assert scope_problems(scope([clause("LIKE", "department", "x")])) == [
+        "scoping filter 'filter 0': unknown operator 'LIKE'"]
     assert scope_problems(scope([clause("EQUALS", "department")])) == [
         "scoping filter 'filter 0': EQUALS on 'department' needs a value"]
     assert "invalid regular expression" in scope_problems(scope([clause("REGEX MATCH", "mail", "(")]))[0]
     assert scope_problems(scope([clause("Greater_Than", "employeeId", "ten")])) == [
         "scoping filter 'filter 0': GREATER THAN needs an integer value"]
     assert scope_problems(scope([])) == ["scoping filter 'filter 0': needs at least one clause"]
-    assert scope_problems(scope([clause("IS NULL", "")])) == ["scoping filter 'filter 0': a clause needs a sourceOperandName"]
+    assert scope_problems(scope([clause("IS NULL", "")])) == [
+        "scoping filter 'filter 0': a clause needs a sourceOperandName"]
 
 
 def test_scoping_filter_problems_name_the_object_mapping():

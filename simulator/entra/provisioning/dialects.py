@@ -5,17 +5,14 @@ Microsoft Learn, "Known issues and resolutions with SCIM 2.0 protocol compliance
 PATCH requests that disable users, add a single-value attribute, replace several attributes and remove
 group members:
 
-========================  ================================================  ==============================================
-operation                 legacy (default)                                  ``aadOptscim062020``
-========================  ================================================  ==============================================
-create                    POST core (+ enterprise) schemas, ``active`` true   the same
-disable                   ``{"op":"Replace","path":"active","value":"False"}``  ``{"op":"replace","path":"active","value":false}``
-add one attribute         ``{"op":"Add","path":"nickName","value":"Babs"}``   ``{"op":"add", ...}``
-change several            one ``Replace`` per attribute, each with a path   filtered paths keep their own ``replace``; the
-                                                                            rest collapse into ONE path-less ``replace``
-remove a group member     ``Remove`` ``members`` with a value array          one ``remove`` per member, path
-                                                                            ``members[value eq "<id>"]``
-========================  ================================================  ==============================================
+* create: ``POST /Users`` with the core (+ enterprise) schemas and ``active`` true, the same in both;
+* disable: ``{"op":"Replace","path":"active","value":"False"}`` (legacy) /
+  ``{"op":"replace","path":"active","value":false}``;
+* add one attribute: ``{"op":"Add","path":"nickName","value":"Babs"}`` / the same with ``add``;
+* change several: one ``Replace`` per attribute, each with its path / filtered multi-valued paths keep
+  their own ``replace`` and all the rest collapse into ONE path-less ``replace`` with dotted and URN keys;
+* remove a group member: ``Remove`` on ``members`` with a value array / one ``remove`` per member with
+  the path ``members[value eq "<id>"]``.
 
 Everything here is pure: target values in (as ``mappings.compute_target`` produces them), JSON bodies out.
 """

@@ -233,7 +233,8 @@ def source_attributes(object_mapping: Mapping) -> frozenset[str]:
 def matching_attributes(object_mapping: Mapping) -> list[tuple[str, dict]]:
     """The (target attribute, attribute mapping) pairs used for matching, by ``matchingPriority``
     (1 first); mappings with priority 0 do not match."""
-    ranked = [(m.get("matchingPriority") or 0, i, m) for i, m in enumerate(_list(object_mapping.get("attributeMappings")))
+    mappings = _list(object_mapping.get("attributeMappings"))
+    ranked = [(m["matchingPriority"], i, m) for i, m in enumerate(mappings)
               if isinstance(m.get("matchingPriority"), int) and m["matchingPriority"] > 0]
     return [(m["targetAttributeName"], m) for _, _, m in sorted(ranked, key=lambda t: (t[0], t[1]))]
 
