@@ -81,7 +81,8 @@ class GoToUser(User):
     emails: list[GoToEmail] | None = None  # type: ignore[assignment]
 
 
-UserResource: Any = GoToUser[GoToEnterpriseUser | GoToUserExtension]
+#: GoTo's extension is read-only as a whole: clients read it, only the server writes it.
+UserResource: Any = GoToUser[GoToEnterpriseUser | Annotated[GoToUserExtension, Mutability.read_only]]
 GroupResource: Any = Group
 
 #: Display names of the published schemas (scim2-models names them after the Python classes).
