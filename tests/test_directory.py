@@ -83,6 +83,8 @@ def test_create_user_needs_every_required_property(directory, missing):
     ({"displayName": " "}, "Request_BadRequest", "property 'displayName'"),
     ({"userPrincipalName": "no-at-sign"}, "Request_BadRequest", "property 'userPrincipalName'"),
     ({"userPrincipalName": "a@b@contoso.example"}, "Request_BadRequest", "property 'userPrincipalName'"),
+    ({"userPrincipalName": "zoë@contoso.example"}, "Request_BadRequest", "property 'userPrincipalName'"),
+    ({"userPrincipalName": ".adele@contoso.example"}, "Request_BadRequest", "property 'userPrincipalName'"),
     ({"userPrincipalName": "adele@tailspin.example"}, "Request_BadRequest",
      "The domain portion of the userPrincipalName property is invalid. You must use one of the verified "
      "domain names in your organization."),

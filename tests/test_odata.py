@@ -58,6 +58,7 @@ def error(text: str) -> ODataError:
     ("created lt 2026-01-03T10:00:00.500Z", ["1"]),
     ("'3' eq id", ["3"]),
     ("  displayName   eq   'Adele Vance'  ", ["1"]),
+    ("(" * 400 + "id eq '2'" + ")" * 400, ["2"]),
 ])
 def test_filter_selects_the_matching_rows(text, expected):
     assert ids(text) == expected
@@ -110,6 +111,9 @@ def test_a_quoted_boolean_is_an_incompatible_type():
     ("displayName eq 1", "incompatible types"),
     ("displayName gt null", "incompatible types"),
     ("enabled and 'x'", "must evaluate to a single boolean value"),
+    ("created ge 2026-13-45T10:00:00Z", "The DateTimeOffset text '2026-13-45T10:00:00Z' should be in format"),
+    (" and ".join(["enabled"] * 500), "nested too deeply"),
+    ("not " * 500 + "enabled", "nested too deeply"),
 ])
 def test_malformed_filters_are_bad_requests(text, fragment):
     exc = error(text)

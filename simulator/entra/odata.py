@@ -221,7 +221,12 @@ class _Compiler(Transformer):
         return _Lit(None, None)
 
     def datetime(self, tok: Token):
-        return _Lit(DATETIME, _parse_datetime(str(tok)))
+        try:
+            return _Lit(DATETIME, _parse_datetime(str(tok)))
+        except ValueError:
+            raise _filter_error(f"The DateTimeOffset text '{tok}' should be in format "
+                                f"'yyyy-mm-ddThh:mm:ss('.'s+)?(zzzzzz)?' and each field value is within "
+                                f"valid range.") from None
 
     def number(self, tok: Token):
         raw = str(tok)
@@ -338,6 +343,20 @@ def _compare(prop: Prop, op: str, literal: Any) -> Callable[[Any, Callable], boo
     return test
 
 
+#: Simulator choice: how deeply a $filter may nest (Graph's limit is not published). It keeps the
+#: compiled predicate well inside Python's recursion limit.
+MAX_FILTER_DEPTH = 100
+
+
+def _depth(tree) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in getattr(node, "children", ()))
+    return deepest
+
+
 def parse_filter(text: str, entity: EntityType) -> Callable[[Any, Callable], bool]:
     """Compile a ``$filter`` expression into ``predicate(obj, getter) -> bool`` (or raise ODataError)."""
     if not text.strip():
@@ -346,6 +365,9 @@ def parse_filter(text: str, entity: EntityType) -> Callable[[Any, Callable], boo
         tree = _PARSER.parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text) from None
+    if _depth(tree) > MAX_FILTER_DEPTH:
+        raise _filter_error("The query specified in the URI is not valid. The filter expression is nested "
+                            "too deeply.")
     compiler = _Compiler(entity, text)
     try:
         result = compiler.transform(tree)

@@ -461,7 +461,8 @@ class Directory:
             raise invalid_value("userPrincipalName", "User")
         local, domain = upn.split("@")
         if (not local or local.startswith(".") or local.endswith(".") or ".." in local
-                or not all(c.isalnum() or c in _UPN_LOCAL_EXTRA for c in local) or len(local) > 64):
+                or not all((c.isascii() and c.isalnum()) or c in _UPN_LOCAL_EXTRA for c in local)
+                or len(local) > 64):
             raise invalid_value("userPrincipalName", "User")
         if domain.lower() not in self.domains:
             raise bad_request("The domain portion of the userPrincipalName property is invalid. You must use "
