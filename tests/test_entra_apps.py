@@ -283,3 +283,41 @@ def test_reset_forgets_apps_and_assignments(lab_app):
     state = client.get("/_admin/state").get_json()
     assert state["apps"]["servicePrincipals"] == []
     assert {t["synchronizationTemplateId"] for t in state["apps"]["templates"]} == {"gotomeeting", "scim"}
+
+
+# -- OData query options on the lists -------------------------------------------------------------------
+
+def test_find_the_gallery_template_by_display_name(client):
+    resp = client.get("/v1.0/applicationTemplates", query_string={"$filter": "displayName eq 'GoToMeeting'"})
+    assert resp.status_code == 200, resp.get_json()
+    assert [t["id"] for t in resp.get_json()["value"]] == [GOTOMEETING_TEMPLATE_ID]
+
+
+def test_find_a_service_principal_by_app_id_with_select(client):
+    sp = instantiate(client)["servicePrincipal"]
+    instantiate(client, NON_GALLERY_TEMPLATE_ID, "Other")
+    resp = client.get("/v1.0/servicePrincipals",
+                      query_string={"$filter": f"appId eq '{sp['appId']}'", "$select": "id,displayName"})
+    body = resp.get_json()
+    assert body["value"] == [{"id": sp["id"], "displayName": "GoToMeeting"}]
+    assert body["@odata.context"] == "http://localhost/v1.0/$metadata#servicePrincipals(id,displayName)"
+
+
+def test_assignment_lists_page_with_next_links(client):
+    sp = instantiate(client)["servicePrincipal"]
+    for principal in (ALICE, BOB, SALES):
+        assert assign(client, sp["id"], principal, MSIAM_ACCESS).status_code == 201
+    url = f"/v1.0/servicePrincipals/{sp['id']}/appRoleAssignedTo"
+    first = client.get(url, query_string={"$top": "2"}).get_json()
+    assert len(first["value"]) == 2
+    second = client.get(first["@odata.nextLink"].replace("http://localhost", "")).get_json()
+    assert [a["principalId"] for a in first["value"] + second["value"]] == [ALICE, BOB, SALES]
+    assert "@odata.nextLink" not in second
+
+
+@pytest.mark.parametrize("query", [{"$filter": "displayName eq 'unbalanced"}, {"$filter": "nosuch eq 'x'"},
+                                   {"$top": "0"}, {"$top": "abc"}, {"$skiptoken": "forged"}])
+def test_bad_query_options_are_400(client, query):
+    resp = client.get("/v1.0/servicePrincipals", query_string=query)
+    assert resp.status_code == 400
+    assert resp.get_json()["error"]["code"] in ("BadRequest", "Request_BadRequest", "Request_UnsupportedQuery")

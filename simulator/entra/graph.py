@@ -12,7 +12,8 @@ Every Graph answer, success or error, carries ``request-id`` and ``client-reques
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
+from urllib.parse import quote, urlencode
 
 from flask import Response, current_app, g, has_request_context, request
 
@@ -155,3 +156,22 @@ def install_request_id_headers(app, entra, prefixes: tuple[str, ...] = ("/v1.0",
             resp.headers["request-id"] = rid
             resp.headers["client-request-id"] = client_rid
         return resp
+
+
+def next_link(token: str | None) -> str | None:
+    """``@odata.nextLink``: this request's URL with its query options and the next page's ``$skiptoken``."""
+    if token is None:
+        return None
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if k.lower() != "$skiptoken"]
+    pairs.append(("$skiptoken", token))
+    return f"{request.base_url}?{urlencode(pairs, quote_via=quote, safe='$,()*@:/')}"
+
+
+def graph_page(entity_set: str, page, render: Callable[[Any], dict], query) -> dict:
+    """A collection body for one page of an OData query (``simulator.entra.odata``): ``@odata.context``
+    (with the ``$select`` list), ``@odata.count`` when asked for, ``@odata.nextLink``, ``value``."""
+    extra: dict[str, Any] = {}
+    if page.count is not None:
+        extra["@odata.count"] = page.count
+    extra["@odata.nextLink"] = next_link(page.next_token)
+    return graph_collection(f"{entity_set}{query.context_suffix()}", [render(o) for o in page.items], **extra)
