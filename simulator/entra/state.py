@@ -181,8 +181,11 @@ class Entra:
                     raise LabHTTPError(400, "fixture must be the name of a fixture tenant")
                 try:
                     result = seeding.load_fixture_tenant(self.directory, fixture)
-                except (FileNotFoundError, KeyError):
+                except FileNotFoundError:
                     raise LabHTTPError(404, f"no fixture tenant named {fixture!r}") from None
+                except ValueError as exc:
+                    raise LabHTTPError(409, f"fixture tenant {fixture!r} does not fit this directory: {exc}") \
+                        from None
             else:
                 counts = {}
                 for key in ("users", "groups"):
