@@ -780,19 +780,20 @@ class Directory:
             return paginate(query, positions, self._signer, scope=f"deleted:{object_type}",
                             page_size=page_size)
 
+    def _deleted_item(self, object_id: str) -> DirectoryObject:
+        obj = self._deleted.get(object_id.lower())
+        if obj is None:
+            raise not_found(object_id)
+        return obj
+
     def get_deleted_item(self, object_id: str) -> DirectoryObject:
         with self._session():
-            obj = self._deleted.get(object_id.lower())
-            if obj is None:
-                raise not_found(object_id)
-            return obj
+            return self._deleted_item(object_id)
 
     def restore_deleted_item(self, object_id: str) -> DirectoryObject:
         """``POST /directory/deletedItems/{id}/restore``: back with its memberships and manager."""
         with self._session() as session:
-            obj = self._deleted.get(object_id.lower())
-            if obj is None:
-                raise not_found(object_id)
+            obj = self._deleted_item(object_id)
             if isinstance(obj, User):
                 self._check_upn(obj.user_principal_name)
                 self._upn[obj.user_principal_name.lower()] = obj.id
@@ -805,9 +806,7 @@ class Directory:
     def purge_deleted_item(self, object_id: str) -> DirectoryObject:
         """``DELETE /directory/deletedItems/{id}``: the hard delete."""
         with self._session() as session:
-            obj = self._deleted.get(object_id.lower())
-            if obj is None:
-                raise not_found(object_id)
+            obj = self._deleted_item(object_id)
             self._purge(session, obj)
             return obj
 

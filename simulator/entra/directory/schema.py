@@ -8,7 +8,7 @@ are not filterable (Graph answers ``Request_UnsupportedQuery``), and only ``disp
 """
 from __future__ import annotations
 
-from ..odata import BOOLEAN, DATETIME, STRING, STRING_COLLECTION, EntityType, Prop
+from ..odata import BOOLEAN, DATETIME, STRING_COLLECTION, EntityType, Prop
 
 USER = EntityType(
     name="microsoft.graph.user",

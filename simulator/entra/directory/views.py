@@ -13,17 +13,16 @@ part of the public API).
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from typing import Callable
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, request
 
 from ...core.appbase import read_json
 from ...core.errors import LabHTTPError
-from ..graph import (graph_base_url, graph_collection, graph_entity, graph_json, graph_no_content, graph_version,
-                     odata_context)
-from ..odata import (DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, EntityType, ODataError, ODataQuery, Page, parse_query,
-                     parse_select)
+from ..graph import (graph_base_url, graph_collection, graph_entity, graph_json, graph_no_content, graph_page,
+                     graph_version, odata_context)
+from ..odata import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, EntityType, ODataError, ODataQuery, parse_query, parse_select
 from .model import DeltaPage, DirectoryError, DirectoryObject, is_guid
 from .schema import DIRECTORY_OBJECT, GROUP, USER
 
@@ -61,22 +60,6 @@ def _properties(obj: DirectoryObject, select: tuple[str, ...] | None, *, full: b
 
 def _typed(obj: DirectoryObject, select: tuple[str, ...] | None = None, *, full: bool = False) -> dict:
     return {"@odata.type": obj.odata_type, **_properties(obj, select, full=full)}
-
-
-def _next_link(token: str | None) -> str | None:
-    if token is None:
-        return None
-    pairs = [(k, v) for k, v in request.args.items(multi=True) if k.lower() != "$skiptoken"]
-    pairs.append(("$skiptoken", token))
-    return f"{request.base_url}?{urlencode(pairs, quote_via=quote, safe='$,()*@:/')}"
-
-
-def _collection(entity_set: str, page: Page, render: Callable[[Any], dict], query: ODataQuery) -> dict:
-    extra: dict[str, Any] = {}
-    if page.count is not None:
-        extra["@odata.count"] = page.count
-    extra["@odata.nextLink"] = _next_link(page.next_token)
-    return graph_collection(f"{entity_set}{query.context_suffix()}", [render(o) for o in page.items], **extra)
 
 
 def _query(entity: EntityType, allowed: frozenset[str] | None = None) -> ODataQuery:
@@ -137,7 +120,7 @@ def directory_blueprint(entra, name: str = "directory") -> Blueprint:
     def list_users():
         query = _query(USER)
         page = directory().list_users(query)
-        return graph_json(_collection("users", page, lambda u: _properties(u, query.select), query))
+        return graph_json(graph_page("users", page, lambda u: _properties(u, query.select), query))
 
     @route("/users", ["POST"], "User.ReadWrite.All")
     def create_user():
@@ -194,7 +177,7 @@ def directory_blueprint(entra, name: str = "directory") -> Blueprint:
     def list_groups():
         query = _query(GROUP)
         page = directory().list_groups(query)
-        return graph_json(_collection("groups", page, lambda g: _properties(g, query.select), query))
+        return graph_json(graph_page("groups", page, lambda g: _properties(g, query.select), query))
 
     @route("/groups", ["POST"], "Group.ReadWrite.All")
     def create_group():
@@ -222,7 +205,7 @@ def directory_blueprint(entra, name: str = "directory") -> Blueprint:
     def list_group_members(group_id: str):
         query = _query(DIRECTORY_OBJECT, _MEMBER_OPTIONS)
         page = directory().list_group_members(group_id, query)
-        return graph_json(_collection("directoryObjects", page, lambda m: _typed(m, query.select), query))
+        return graph_json(graph_page("directoryObjects", page, lambda m: _typed(m, query.select), query))
 
     @route("/groups/<group_id>/members/$ref", ["POST"], "Group.ReadWrite.All")
     def add_group_member(group_id: str):
@@ -239,7 +222,7 @@ def directory_blueprint(entra, name: str = "directory") -> Blueprint:
     def list_deleted(object_type: str, entity: EntityType):
         query = _query(entity)
         page = directory().list_deleted_items(object_type, query)
-        return graph_json(_collection(f"directory/deletedItems/{entity.name}", page,
+        return graph_json(graph_page(f"directory/deletedItems/{entity.name}", page,
                                       lambda o: _typed(o, query.select, full=True), query))
 
     @route("/directory/deletedItems/microsoft.graph.user", ["GET"], "User.Read.All")
