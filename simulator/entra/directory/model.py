@@ -201,9 +201,37 @@ def _password_ok(password: str) -> bool:
 class _Validator:
     """Checks one create/update body against a type; raises DirectoryError before anything changes."""
 
-    def __init__(self, entity: EntityType, extra_writable: tuple[str, ...] = ()):
+    def __init__(self, entity: EntityType, required: tuple[str, ...], *, extra_writable: tuple[str, ...] = (),
+                 not_null: tuple[str, ...] = ()):
         self.entity = entity
+        self.required = required
         self.extra = extra_writable
+        self.not_null = not_null
+
+    def check(self, body: Any, *, creating: bool, optional: tuple[str, ...] = ()) -> None:
+        """What every type shares: a JSON object of known, writable, well-typed properties, the required
+        ones present on create, a sensible display name and mail nickname."""
+        if not isinstance(body, dict):
+            raise bad_request("The request body must be a JSON object.", code="BadRequest")
+        self.check_keys(body)
+        if creating:
+            for name in self.required:
+                if name not in optional and body.get(name) in (None, ""):
+                    raise bad_request(f"Property {name} value is required but is empty or missing.")
+        self.check_types(body)
+        resource = self.entity.resource
+        if "displayName" in body:
+            value = body["displayName"]
+            if not isinstance(value, str) or not value.strip() or len(value) > 256:
+                raise invalid_value("displayName", resource)
+        if "mailNickname" in body:
+            value = body["mailNickname"]
+            if not isinstance(value, str) or not value or len(value) > 64 or any(
+                    c in _NICKNAME_FORBIDDEN or ord(c) > 127 for c in value):
+                raise invalid_value("mailNickname", resource)
+        for name in self.not_null:
+            if name in body and body[name] is None:
+                raise invalid_value(name, resource)
 
     def check_keys(self, body: dict) -> None:
         by_name = self.entity.by_name
@@ -237,10 +265,10 @@ class _Validator:
                 raise invalid_value(key, self.entity.resource)
 
 
-_USER_VALIDATOR = _Validator(USER, ("passwordProfile",))
+_USER_VALIDATOR = _Validator(USER, USER_REQUIRED, extra_writable=("passwordProfile",), not_null=("accountEnabled",))
 _USER_WRITABLE = frozenset(p.name for p in USER.props if not p.read_only)
 _GROUP_WRITABLE = frozenset(p.name for p in GROUP.props if not p.read_only)
-_GROUP_VALIDATOR = _Validator(GROUP)
+_GROUP_VALIDATOR = _Validator(GROUP, GROUP_REQUIRED, not_null=("mailEnabled", "securityEnabled"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -474,17 +502,6 @@ class Directory:
         return upn
 
     @staticmethod
-    def _check_nickname(value: Any, resource: str) -> None:
-        if not isinstance(value, str) or not value or len(value) > 64 or any(
-                c in _NICKNAME_FORBIDDEN or ord(c) > 127 for c in value):
-            raise invalid_value("mailNickname", resource)
-
-    @staticmethod
-    def _check_display_name(value: Any, resource: str) -> None:
-        if not isinstance(value, str) or not value.strip() or len(value) > 256:
-            raise invalid_value("displayName", resource)
-
-    @staticmethod
     def _check_password_profile(value: Any) -> None:
         if not isinstance(value, dict) or not isinstance(value.get("password"), str) or set(value) - {
                 "password", "forceChangePasswordNextSignIn", "forceChangePasswordNextSignInWithMfa"}:
@@ -495,22 +512,7 @@ class Directory:
 
     def _check_user_body(self, body: dict, *, creating: bool, own_id: str | None = None,
                          require_password: bool = True) -> None:
-        if not isinstance(body, dict):
-            raise bad_request("The request body must be a JSON object.", code="BadRequest")
-        _USER_VALIDATOR.check_keys(body)
-        if creating:
-            for name in USER_REQUIRED:
-                if name == "passwordProfile" and not require_password:
-                    continue
-                if body.get(name) in (None, ""):
-                    raise bad_request(f"Property {name} value is required but is empty or missing.")
-        _USER_VALIDATOR.check_types(body)
-        if "displayName" in body:
-            self._check_display_name(body["displayName"], "User")
-        if "mailNickname" in body:
-            self._check_nickname(body["mailNickname"], "User")
-        if "accountEnabled" in body and body["accountEnabled"] is None:
-            raise invalid_value("accountEnabled", "User")
+        _USER_VALIDATOR.check(body, creating=creating, optional=() if require_password else ("passwordProfile",))
         if "passwordProfile" in body and (body["passwordProfile"] is not None or creating):
             self._check_password_profile(body["passwordProfile"])
         if "mail" in body and body["mail"] is not None and body["mail"].count("@") != 1:
@@ -518,22 +520,9 @@ class Directory:
         if "userPrincipalName" in body:
             self._check_upn(body["userPrincipalName"], own_id)
 
-    def _check_group_body(self, body: dict, *, creating: bool) -> None:
-        if not isinstance(body, dict):
-            raise bad_request("The request body must be a JSON object.", code="BadRequest")
-        _GROUP_VALIDATOR.check_keys(body)
-        if creating:
-            for name in GROUP_REQUIRED:
-                if body.get(name) in (None, ""):
-                    raise bad_request(f"Property {name} value is required but is empty or missing.")
-        _GROUP_VALIDATOR.check_types(body)
-        if "displayName" in body:
-            self._check_display_name(body["displayName"], "Group")
-        if "mailNickname" in body:
-            self._check_nickname(body["mailNickname"], "Group")
-        for flag in ("mailEnabled", "securityEnabled"):
-            if flag in body and body[flag] is None:
-                raise invalid_value(flag, "Group")
+    @staticmethod
+    def _check_group_body(body: dict, *, creating: bool) -> None:
+        _GROUP_VALIDATOR.check(body, creating=creating)
         for group_type in body.get("groupTypes") or []:
             if group_type not in ("Unified", "DynamicMembership"):
                 raise invalid_value("groupTypes", "Group")
