@@ -392,3 +392,13 @@ def test_an_expired_delta_link_asks_for_a_full_sync(client, lab_app):
     parts = urlsplit(link)
     message = graph_error(client.get(f"{parts.path}?{parts.query}"), 400, "syncStateNotFound")
     assert message.startswith("The sync state generation is not found.")
+
+
+def test_the_password_profile_never_reaches_the_journal_or_the_state(lab_app):
+    client, entra = lab_app
+    assert client.post("/v1.0/users", json=NEW_USER).status_code == 201
+    password = NEW_USER["passwordProfile"]["password"]
+    assert password not in repr(entra.journal.entries())
+    assert password not in repr(entra.state())
+    assert entra.journal.entries(method="POST", path_contains="/v1.0/users")[-1]["body"]["passwordProfile"][
+        "password"] == "REDACTED"
