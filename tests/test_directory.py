@@ -443,3 +443,19 @@ def test_delta_select_travels_in_the_token(directory):
     directory.create_user(body("alex"))
     follow = directory.users_delta(page.delta_token)
     assert follow.select == ("displayName",) and len(follow.items) == 1
+
+
+def test_bulk_import_is_all_or_nothing_and_sets_managers_without_extra_changes(directory):
+    bodies = [{k: v for k, v in body(f"bulk{i}").items() if k != "passwordProfile"} for i in range(3)]
+    users = directory.import_users(bodies, [None, 0, 1])
+    assert [u.manager_id for u in users] == [None, users[0].id, users[1].id]
+    assert directory.list_direct_reports(users[0].id) == [users[1]]
+    assert [c.kind for c in directory.changes_since(0)] == ["created"] * 3
+    seq = directory.current_seq()
+    clash = [{**bodies[0], "userPrincipalName": "fresh@contoso.example"},
+             {**bodies[1], "userPrincipalName": "FRESH@contoso.example"}]
+    assert refused(directory.import_users, clash).message.startswith("Another object with the same value")
+    assert refused(directory.import_users, [bodies[2]]).status == 400  # already in the directory
+    with pytest.raises(ValueError):
+        directory.import_users(clash, [1, None])  # a manager must come earlier in the batch
+    assert directory.current_seq() == seq and directory.user_count() == 3

@@ -83,7 +83,7 @@ def seed_tenant(directory: Directory, rand, users: int = 0, groups: int = 0) -> 
     def phone(prefix: str) -> str:
         return f"{prefix} {rng.randint(0, 9999):04d}"
 
-    created = []
+    bodies: list[dict] = []
     for index in range(users):
         (given, given_ascii), (family, family_ascii) = rng.choice(given_names), rng.choice(family_names)
         stem = f"{given_ascii}.{family_ascii}"
@@ -98,12 +98,12 @@ def seed_tenant(directory: Directory, rand, users: int = 0, groups: int = 0) -> 
         else:
             manager_index = _manager_index(index)
             department = (departments[index - 1] if manager_index == 0
-                          else created[manager_index].get("department"))
+                          else bodies[manager_index]["department"])
             has_reports = _first_report(index) < users
             title = f"{department} Manager" if has_reports else rng.choice(DEPARTMENTS[department])
         city = rng.choice(cities)
         state, postal = CITIES[city]
-        body = {
+        bodies.append({
             "accountEnabled": True,
             "displayName": f"{given} {family}",
             "givenName": given,
@@ -124,11 +124,8 @@ def seed_tenant(directory: Directory, rand, users: int = 0, groups: int = 0) -> 
             "usageLocation": "US",
             "preferredLanguage": "en-US",
             "companyName": "Contoso",
-        }
-        user = directory.create_user(body, require_password=False)
-        if index > 0:
-            directory.set_manager(user.id, created[_manager_index(index)].id)
-        created.append(user)
+        })
+    created = directory.import_users(bodies, [_manager_index(i) if i else None for i in range(users)])
 
     made_groups = []
     for index in range(groups):
