@@ -19,6 +19,8 @@ Simulator choices (GoTo does not publish these):
   no user can be created active or reactivated until enough seats are free.
 * Users added through the lab's admin API (pre-existing GoTo users, ``POST /_admin/users`` and
   ``/_admin/seed``) must have unique user names but may be in any domain, and are not limited by seats.
+* Groups: a member must be a user or a group of the account (400 ``invalidValue`` otherwise);
+  group display names need not be unique. Deleting a user or a group removes its memberships.
 * The ``LicenseLimitExceeded:`` prefix of the no-seat error is what the Entra side maps to its
   ``LicenseLimitExceeded`` error code.
 """
@@ -236,7 +238,13 @@ class Account:
                                    "role": seed.role})
 
     def new_id(self) -> str:
-        return self._rand.stream("gotomeeting.scim.ids").uuid()
+        """The next id of the seeded stream that no user or group holds (a lab whose shared random
+        source was rewound after this account was seeded draws the same ids again)."""
+        stream = self._rand.stream("gotomeeting.scim.ids")
+        while True:
+            candidate = stream.uuid()
+            if candidate not in self.users and candidate not in self.groups:
+                return candidate
 
     def now(self) -> datetime:
         return self.clock.now()

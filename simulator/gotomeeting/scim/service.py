@@ -1,4 +1,6 @@
-"""The SCIM operations of the fake GoToMeeting, one method per API operation.
+"""The SCIM operations of the fake GoToMeeting, one method per API operation (``create``, ``get``,
+``search``, ``replace``, ``patch``, ``delete``), each for a resource type (``service.users`` or
+``service.groups``).
 
 Views parse HTTP and call these; these return account objects (``AccountUser``, ``AccountGroup``,
 ``Page``) or raise scim2-models' ``SCIMException`` subclasses, which carry the status and ``scimType``
@@ -9,7 +11,7 @@ all under the account's lock: a rejected request changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 from scim2_models import (
@@ -25,11 +27,11 @@ from scim2_models import (
     SearchRequest,
 )
 
-from ..account import Account, AccountGroup, AccountUser
-from ..quirks import Quirks
-from . import filters, tolerance
 from scim2_models.path import ValuePath
 
+from ..account import Account
+from ..quirks import Quirks
+from . import filters, tolerance
 from .resources import PATCH_OP_URN, GroupResource, UserResource, policy_for
 
 
@@ -82,100 +84,86 @@ def check_path(model: Any, text: str) -> None:
                 detail=f"Invalid filter in PATCH path '{text}': {exc.errors()[0]['msg']}") from None
 
 
+@dataclass(frozen=True)
+class Kind:
+    """How one resource type is found, checked and stored in the account."""
+
+    name: str  # "User" | "Group"
+    model: Any
+    find: Callable[[str], Any]
+    check: Callable[..., None]  # (candidate, current=...) -> None, raises SCIMException
+    insert: Callable[[Any], Any]
+    update: Callable[[Any, Any], Any]
+    delete: Callable[[Any], None]
+    candidates: Callable[[filters.FilterPlan, ScimPolicy], list]
+
+
 class ScimService:
     def __init__(self, account: Account, quirks: Quirks, max_page_size: int = 200):
         self.account = account
         self.quirks = quirks
         self.max_page_size = max_page_size
+        self.users = Kind("User", UserResource, account.get_user,
+                          lambda candidate, current: account.check_user(candidate, current=current,
+                                                                        policy=self.policy()),
+                          account.insert_user, account.update_user, account.delete_user, self._user_candidates)
+        self.groups = Kind("Group", GroupResource, account.get_group,
+                           lambda candidate, current: account.check_group(candidate, current=current),
+                           account.insert_group, account.update_group, account.delete_group,
+                           self._group_candidates)
 
     def policy(self) -> ScimPolicy:
         return policy_for(self.quirks.enabled("case_sensitive_username"))
 
-    # -- users -----------------------------------------------------------------------------------
-    def create_user(self, body: dict) -> AccountUser:
-        candidate = self._candidate(UserResource, "User", body, Context.RESOURCE_CREATION_REQUEST)
+    # -- the operations, for either resource type (``self.users`` or ``self.groups``) -------------
+    def create(self, kind: Kind, body: dict) -> Any:
+        candidate = self._candidate(kind, body, Context.RESOURCE_CREATION_REQUEST)
         with self.account.lock:
-            self.account.check_user(candidate, current=None, policy=self.policy())
-            return self.account.insert_user(candidate)
+            kind.check(candidate, None)
+            return kind.insert(candidate)
 
-    def get_user(self, user_id: str) -> AccountUser:
-        user = self.account.get_user(user_id)
-        if user is None:
-            raise NotFoundException(detail=f"User '{user_id}' not found")
-        return user
+    def get(self, kind: Kind, resource_id: str) -> Any:
+        found = kind.find(resource_id)
+        if found is None:
+            raise NotFoundException(detail=f"{kind.name} '{resource_id}' not found")
+        return found
 
-    def list_users(self, params: dict) -> Page:
-        return self._list(UserResource, "User", params, self._user_candidates)
-
-    def replace_user(self, user_id: str, body: dict) -> AccountUser:
-        candidate = self._candidate(UserResource, "User", body, Context.RESOURCE_REPLACEMENT_REQUEST)
+    def replace(self, kind: Kind, resource_id: str, body: dict) -> Any:
+        candidate = self._candidate(kind, body, Context.RESOURCE_REPLACEMENT_REQUEST)
         with self.account.lock:
-            user = self.get_user(user_id)
-            self.account.check_user(candidate, current=user, policy=self.policy())
-            return self.account.update_user(user, candidate)
+            current = self.get(kind, resource_id)
+            kind.check(candidate, current)
+            return kind.update(current, candidate)
 
-    def patch_user(self, user_id: str, body: dict) -> AccountUser:
-        patch = self._patch(UserResource, body)
+    def patch(self, kind: Kind, resource_id: str, body: dict) -> Any:
+        patch = self._patch_op(kind.model, body)
         with self.account.lock:
-            user = self.get_user(user_id)
-            working = self._apply(patch, user.resource)
+            current = self.get(kind, resource_id)
+            working = self._apply(patch, current.resource)
             if working is None:
-                return user
-            self.account.check_user(working, current=user, policy=self.policy())
-            return self.account.update_user(user, working)
+                return current
+            kind.check(working, current)
+            return kind.update(current, working)
 
-    def delete_user(self, user_id: str) -> None:
+    def delete(self, kind: Kind, resource_id: str) -> None:
         with self.account.lock:
-            self.account.delete_user(self.get_user(user_id))
+            kind.delete(self.get(kind, resource_id))
 
-    # -- groups ----------------------------------------------------------------------------------
-    def create_group(self, body: dict) -> AccountGroup:
-        candidate = self._candidate(GroupResource, "Group", body, Context.RESOURCE_CREATION_REQUEST)
-        with self.account.lock:
-            self.account.check_group(candidate, current=None)
-            return self.account.insert_group(candidate)
-
-    def get_group(self, group_id: str) -> AccountGroup:
-        group = self.account.get_group(group_id)
-        if group is None:
-            raise NotFoundException(detail=f"Group '{group_id}' not found")
-        return group
-
-    def list_groups(self, params: dict) -> Page:
-        return self._list(GroupResource, "Group", params, self._group_candidates)
-
-    def replace_group(self, group_id: str, body: dict) -> AccountGroup:
-        candidate = self._candidate(GroupResource, "Group", body, Context.RESOURCE_REPLACEMENT_REQUEST)
-        with self.account.lock:
-            group = self.get_group(group_id)
-            self.account.check_group(candidate, current=group)
-            return self.account.update_group(group, candidate)
-
-    def patch_group(self, group_id: str, body: dict) -> AccountGroup:
-        patch = self._patch(GroupResource, body)
-        with self.account.lock:
-            group = self.get_group(group_id)
-            working = self._apply(patch, group.resource)
-            if working is None:
-                return group
-            self.account.check_group(working, current=group)
-            return self.account.update_group(group, working)
-
-    def delete_group(self, group_id: str) -> None:
-        with self.account.lock:
-            self.account.delete_group(self.get_group(group_id))
-
-    def response_parameters(self, kind: str, wanted: dict) -> Any:
-        model = UserResource if kind == "User" else GroupResource
-        return validate(ResponseParameters[model], wanted, Context.DEFAULT, self.policy())
+    def response_parameters(self, kind: Kind, wanted: dict) -> Any:
+        return validate(ResponseParameters[kind.model], wanted, Context.DEFAULT, self.policy())
 
     # -- shared steps ----------------------------------------------------------------------------
-    def _candidate(self, model: Any, kind: str, body: dict, ctx: Context) -> Any:
+    def _candidate(self, kind: Kind, body: dict, ctx: Context) -> Any:
         payload = tolerance.normalize_resource(
-            body, kind, string_booleans_rejected=self.quirks.enabled("reject_string_booleans"))
-        return validate(model, payload, ctx, self.policy())
+            body, kind.name, string_booleans_rejected=self.quirks.enabled("reject_string_booleans"))
+        return validate(kind.model, payload, ctx, self.policy())
 
-    def _patch(self, model: Any, body: dict) -> Any | None:
+    def _patch_op(self, model: Any, body: dict) -> Any | None:
+        """The validated PatchOp of ``body``, or None when the quirks leave no operation.
+
+        A missing ``value`` on ``add``/``replace`` is 400 ``invalidValue`` (scim2-models' reading of
+        RFC 7644 §3.5.2, where a ``replace`` with ``"value": null`` unassigns its target).
+        """
         operations = tolerance.normalize_patch(
             body, model,
             string_booleans_rejected=self.quirks.enabled("reject_string_booleans"),
@@ -202,20 +190,28 @@ class ScimService:
             raise scim_error_from(exc) from None
         return working if changed else None
 
-    def _list(self, model: Any, kind: str, params: dict, candidates) -> Page:
+    def search(self, kind: Kind, params: dict) -> Page:
+        """A filtered, paged list (RFC 7644 §3.4.2).
+
+        Paging follows RFC 7644 §3.4.2.4 to the letter: a ``startIndex`` below 1 is read as 1 and a
+        negative ``count`` as 0 (only ``totalResults`` is answered); a value that is not an integer is
+        400 ``invalidValue``. Simulator choice: ``count`` defaults to, and is capped at, the 200
+        results GoTo pages at; results come in creation order, and ``sortBy`` is ignored (sorting is
+        not advertised in ``/ServiceProviderConfig``).
+        """
         query = {key: params[name] for name, key in (
             ("filter", "filter"), ("attributes", "attributes"), ("excludedAttributes", "excludedAttributes"),
             ("startIndex", "startIndex"), ("count", "count")) if params.get(name) not in (None, "")}
-        request = validate(SearchRequest[model], query, Context.SEARCH_REQUEST, self.policy())
-        plan = filters.plan(request.filter, kind)
+        request = validate(SearchRequest[kind.model], query, Context.SEARCH_REQUEST, self.policy())
+        plan = filters.plan(request.filter, kind.name)
         policy = self.policy()
         with self.account.lock:
-            found = candidates(plan, policy)
+            found = kind.candidates(plan, policy)
             if plan.filter is not None:
                 with policy:
                     found = [item for item in found if plan.filter.match(item.resource)]
         if plan.filter is not None and not found and self.quirks.enabled("empty_filter_404"):
-            raise NotFoundException(detail=f"No {kind.lower()} matches the filter '{plan.filter}'")
+            raise NotFoundException(detail=f"No {kind.name.lower()} matches the filter '{plan.filter}'")
         start = request.start_index_0 or 0
         count = self.max_page_size if request.count is None else min(request.count, self.max_page_size)
         return Page(len(found), start + 1, found[start:start + count], request)

@@ -25,7 +25,7 @@ from ...core.errors import SCIM_CONTENT_TYPE, LabHTTPError, json_response, scim_
 from ..account import AccountGroup, AccountUser
 from .discovery import Discovery
 from .resources import LIST_RESPONSE_URN, GoToUserExtension
-from .service import Page, ScimService
+from .service import Kind, Page, ScimService
 
 SCIM_PREFIX = "/scim/v2"
 
@@ -111,31 +111,6 @@ def scim_blueprint(goto) -> Blueprint:
     def _scim_exception(exc: SCIMException):
         return render(exc.status, exc.detail, exc.scim_type or None, {})
 
-    def params() -> dict:
-        return request.args.to_dict()
-
-    def one(kind: str, found: Any, status: int = 200, location: bool = False) -> Response:
-        base = _base()
-        if kind == "User":
-            payload = render_user(goto, found, base, _response_parameters(service, kind))
-        else:
-            payload = render_group(found, base, _response_parameters(service, kind))
-        headers = {"Location": f"{base}/{kind}s/{found.id}"} if location else None
-        return scim_response(goto, payload, status, headers)
-
-    def many(kind: str, page: Page) -> Response:
-        base = _base()
-        if kind == "User":
-            items = [render_user(goto, u, base, page.request) for u in page.items]
-        else:
-            items = [render_group(g, base, page.request) for g in page.items]
-        return scim_response(goto, list_response(page.total, page.start_index, items))
-
-    def patched(kind: str, found: Any) -> Response:
-        if goto.quirks.enabled("patch_returns_204"):
-            return Response(status=204)
-        return one(kind, found)
-
     # -- discovery ---------------------------------------------------------------------------------
     @bp.get("/ServiceProviderConfig")
     def service_provider_config():
@@ -173,66 +148,9 @@ def scim_blueprint(goto) -> Blueprint:
             detail="Searching several resource types at once is not supported; use /Users/.search "
                    "or /Groups/.search")
 
-    # -- users -------------------------------------------------------------------------------------
-    @bp.get("/Users")
-    def list_users():
-        return many("User", service.list_users(params()))
-
-    @bp.post("/Users/.search")
-    def search_users():
-        return many("User", service.list_users(_search_body()))
-
-    @bp.post("/Users")
-    def create_user():
-        return one("User", service.create_user(_body()), 201, location=True)
-
-    @bp.get("/Users/<user_id>")
-    def get_user(user_id: str):
-        return one("User", service.get_user(user_id))
-
-    @bp.put("/Users/<user_id>")
-    def replace_user(user_id: str):
-        return one("User", service.replace_user(user_id, _body()))
-
-    @bp.patch("/Users/<user_id>")
-    def patch_user(user_id: str):
-        return patched("User", service.patch_user(user_id, _body()))
-
-    @bp.delete("/Users/<user_id>")
-    def delete_user(user_id: str):
-        service.delete_user(user_id)
-        return Response(status=204)
-
-    # -- groups ------------------------------------------------------------------------------------
-    @bp.get("/Groups")
-    def list_groups():
-        return many("Group", service.list_groups(params()))
-
-    @bp.post("/Groups/.search")
-    def search_groups():
-        return many("Group", service.list_groups(_search_body()))
-
-    @bp.post("/Groups")
-    def create_group():
-        return one("Group", service.create_group(_body()), 201, location=True)
-
-    @bp.get("/Groups/<group_id>")
-    def get_group(group_id: str):
-        return one("Group", service.get_group(group_id))
-
-    @bp.put("/Groups/<group_id>")
-    def replace_group(group_id: str):
-        return one("Group", service.replace_group(group_id, _body()))
-
-    @bp.patch("/Groups/<group_id>")
-    def patch_group(group_id: str):
-        return patched("Group", service.patch_group(group_id, _body()))
-
-    @bp.delete("/Groups/<group_id>")
-    def delete_group(group_id: str):
-        service.delete_group(group_id)
-        return Response(status=204)
-
+    _resource_routes(bp, goto, service, service.users,
+                     lambda user, base, params: render_user(goto, user, base, params))
+    _resource_routes(bp, goto, service, service.groups, render_group)
     return bp
 
 
@@ -241,9 +159,53 @@ def _search_body() -> dict:
     return {k: body[k] for k in ("filter", "attributes", "excludedAttributes", "startIndex", "count") if k in body}
 
 
-def _response_parameters(service: ScimService, kind: str) -> Any:
-    """``attributes``/``excludedAttributes`` of the query string (RFC 7644 §3.9), on any answer."""
-    wanted = {k: request.args[k] for k in ("attributes", "excludedAttributes") if request.args.get(k)}
-    if not wanted:
-        return None
-    return service.response_parameters(kind, wanted)
+def _resource_routes(bp: Blueprint, goto, service: ScimService, kind: Kind, render) -> None:
+    """The RFC 7644 §3 verbs of one resource type: ``/Users`` or ``/Groups``, ``.../{id}``, ``.../.search``."""
+    collection = f"/{kind.name}s"
+    prefix = kind.name.lower()
+
+    def response_parameters() -> Any:
+        """``attributes``/``excludedAttributes`` of the query string (RFC 7644 §3.9), on any answer."""
+        wanted = {k: request.args[k] for k in ("attributes", "excludedAttributes") if request.args.get(k)}
+        return service.response_parameters(kind, wanted) if wanted else None
+
+    def one(found: Any, status: int = 200, location: bool = False) -> Response:
+        base = _base()
+        headers = {"Location": f"{base}{collection}/{found.id}"} if location else None
+        return scim_response(goto, render(found, base, response_parameters()), status, headers)
+
+    def many(page: Page) -> Response:
+        base = _base()
+        items = [render(found, base, page.request) for found in page.items]
+        return scim_response(goto, list_response(page.total, page.start_index, items))
+
+    def list_all():
+        return many(service.search(kind, request.args.to_dict()))
+
+    def search():
+        return many(service.search(kind, _search_body()))
+
+    def create():
+        return one(service.create(kind, _body()), 201, location=True)
+
+    def get(resource_id: str):
+        return one(service.get(kind, resource_id))
+
+    def replace(resource_id: str):
+        return one(service.replace(kind, resource_id, _body()))
+
+    def patch(resource_id: str):
+        found = service.patch(kind, resource_id, _body())
+        return Response(status=204) if goto.quirks.enabled("patch_returns_204") else one(found)
+
+    def delete(resource_id: str):
+        service.delete(kind, resource_id)
+        return Response(status=204)
+
+    bp.add_url_rule(collection, f"list_{prefix}s", list_all, methods=["GET"])
+    bp.add_url_rule(collection, f"create_{prefix}", create, methods=["POST"])
+    bp.add_url_rule(f"{collection}/.search", f"search_{prefix}s", search, methods=["POST"])
+    member = f"{collection}/<resource_id>"
+    for name, view, method in (("get", get, "GET"), ("replace", replace, "PUT"), ("patch", patch, "PATCH"),
+                               ("delete", delete, "DELETE")):
+        bp.add_url_rule(member, f"{name}_{prefix}", view, methods=[method])
