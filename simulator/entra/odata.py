@@ -11,9 +11,12 @@ thread-safe) into a tree, then type-checked against the entity type and compiled
 Errors carry Graph's own texts: the OData library's messages behind Graph's ``Invalid filter clause:``
 prefix, and the directory's ``Request_UnsupportedQuery`` for properties Graph cannot filter or sort on.
 
-Skip tokens are opaque and tamper-evident: base64url JSON plus a truncated HMAC-SHA256 with a key drawn
-from the lab's seeded random source. A token also carries a fingerprint of the query it belongs to, so
-that a token replayed with another ``$filter`` or ``$orderby`` is rejected like a forged one.
+Simulator choices: skip tokens are opaque and tamper-evident: base64url JSON plus a truncated
+HMAC-SHA256 with a key drawn from the lab's seeded random source. A token also carries a fingerprint of
+the query it belongs to, so that a token replayed with another ``$filter`` or ``$orderby`` is rejected
+like a forged one (400 "Invalid Skip Token", Graph's text for a bad skip token). ``ne``, ``not`` and
+``$count`` work without the advanced-query request (``ConsistencyLevel: eventual``) Graph asks for on
+directory objects; the lab's subset is small enough to serve them plainly.
 """
 from __future__ import annotations
 

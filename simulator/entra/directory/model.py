@@ -737,7 +737,10 @@ class Directory:
                             scope="groups", page_size=page_size)
 
     def add_group_member(self, group_id: str, member_id: str) -> Group:
-        """``POST /groups/{id}/members/$ref``: a user or a group (nesting is allowed in the directory)."""
+        """``POST /groups/{id}/members/$ref``: a user or a group (nesting is allowed in the directory).
+
+        Simulator choice: a group cannot be its own member (400); Graph's text for it is not published.
+        """
         with self._session() as session:
             group = self._live(group_id, Group)
             member = self._live(member_id, (User, Group))

@@ -6,9 +6,12 @@ puts it (members, ``memberOf``, manager, deleted items), ``201`` with ``Location
 update and delete. Errors of the model (:class:`DirectoryError`) and of the query options
 (:class:`ODataError`) become ``LabHTTPError`` that the app renders in the Graph envelope.
 
-Simulator choice: the ``Location`` of a created user or group is its canonical Graph URL in this lab
+Simulator choices: the ``Location`` of a created user or group is its canonical Graph URL in this lab
 (Graph's own header points at an internal ``/v2/{tenant}/directoryObjects/...`` address that is not
-part of the public API).
+part of the public API). ``/beta`` returns every property of a user where ``/v1.0`` returns Graph's
+default set. Group members take ``$select``, ``$top`` and ``$count`` but not ``$filter`` or
+``$orderby`` (Graph asks for advanced queries there). Delta pages hold 100 entries unless the caller
+sends ``Prefer: odata.maxpagesize=N`` (Graph's page-size control for delta).
 """
 from __future__ import annotations
 
@@ -48,7 +51,7 @@ def _body() -> dict:
 
 def _properties(obj: DirectoryObject, select: tuple[str, ...] | None, *, full: bool = False) -> dict:
     """The properties Graph returns for ``obj``: the ``$select`` list; else in v1.0 the type's default set,
-    in beta (and for deleted items) every property."""
+    in beta (and for deleted items, whose ``deletedDateTime`` matters) every property."""
     props = obj.properties()
     if select is not None:
         return {name: props.get(name) for name in select if name in props}
