@@ -373,6 +373,8 @@ def test_groups_delta_has_members_delta(client):
         {"@odata.type": "#microsoft.graph.user", "id": alex, "@removed": {"reason": "deleted"}}]}]
     plain = client.get("/v1.0/groups/delta?$select=displayName").get_json()["value"]
     assert all("members@delta" not in g for g in plain)
+    only_members = client.get("/v1.0/groups/delta?$select=members").get_json()["value"]
+    assert all(set(g) == {"id", "members@delta"} for g in only_members)
 
 
 @pytest.mark.parametrize("query, code, fragment", [

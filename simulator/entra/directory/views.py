@@ -266,7 +266,7 @@ def directory_blueprint(entra, name: str = "directory") -> Blueprint:
             names = [n.strip() for n in args["$select"].split(",") if n.strip()]
             include_members = object_type == "group" and any(n.lower() == "members" for n in names)
             names = [n for n in names if n.lower() != "members" or object_type != "group"]
-            select = parse_select(",".join(names), entity) if names else None
+            select = parse_select(",".join(names) or "id", entity)
         kind, token = "delta", None
         if "$skiptoken" in args:
             kind, token = "skip", args["$skiptoken"]
