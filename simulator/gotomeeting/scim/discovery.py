@@ -72,34 +72,34 @@ def _with_meta(payload: dict, resource_type: str, location: str) -> dict:
 
 
 class Discovery:
-    """The three discovery documents, rendered for a base URL (``.../scim/v2``)."""
+    """The three discovery documents, rendered for a base URL (``.../scim/v2``).
+
+    ``/Schemas`` and ``/ResourceTypes`` are collections: ``listing`` renders all of one, ``document``
+    one of them by id (case-insensitively), or None.
+    """
+
+    COLLECTIONS = {"Schemas": "Schema", "ResourceTypes": "ResourceType"}
 
     def __init__(self, max_results: int):
         self.provider = provider(max_results)
-        self._schemas = {str(s.id).lower(): s for s in self.provider.schemas}
-        self._types = {str(t.id).lower(): t for t in self.provider.resource_types}
+        self._items = {
+            "Schemas": {str(s.id).lower(): s for s in self.provider.schemas},
+            "ResourceTypes": {str(t.id).lower(): t for t in self.provider.resource_types},
+        }
 
     def config(self, base: str) -> dict:
         payload = self.provider.config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
         return _with_meta(payload, "ServiceProviderConfig", f"{base}/ServiceProviderConfig")
 
-    def schema_ids(self) -> list[str]:
-        return [str(s.id) for s in self.provider.schemas]
+    def listing(self, collection: str, base: str) -> list[dict]:
+        return [self._render(collection, item, base) for item in self._items[collection].values()]
 
-    def schema(self, schema_id: str, base: str) -> dict | None:
-        found = self._schemas.get(schema_id.lower())
-        if found is None:
-            return None
-        payload: dict[str, Any] = found.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-        payload["name"], payload["description"] = SCHEMA_NAMES[str(found.id)]
-        return _with_meta(payload, "Schema", f"{base}/Schemas/{found.id}")
+    def document(self, collection: str, item_id: str, base: str) -> dict | None:
+        found = self._items[collection].get(item_id.lower())
+        return None if found is None else self._render(collection, found, base)
 
-    def resource_type_ids(self) -> list[str]:
-        return [str(t.id) for t in self.provider.resource_types]
-
-    def resource_type(self, type_id: str, base: str) -> dict | None:
-        found = self._types.get(type_id.lower())
-        if found is None:
-            return None
-        payload = found.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
-        return _with_meta(payload, "ResourceType", f"{base}/ResourceTypes/{found.id}")
+    def _render(self, collection: str, item: Any, base: str) -> dict:
+        payload: dict[str, Any] = item.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+        if collection == "Schemas":
+            payload["name"], payload["description"] = SCHEMA_NAMES[str(item.id)]
+        return _with_meta(payload, self.COLLECTIONS[collection], f"{base}/{collection}/{item.id}")

@@ -116,31 +116,8 @@ def scim_blueprint(goto) -> Blueprint:
     def service_provider_config():
         return scim_response(goto, discovery.config(_base()))
 
-    @bp.get("/ResourceTypes")
-    def resource_types():
-        base = _base()
-        items = [discovery.resource_type(t, base) for t in discovery.resource_type_ids()]
-        return scim_response(goto, list_response(len(items), 1, items))
-
-    @bp.get("/ResourceTypes/<type_id>")
-    def resource_type(type_id: str):
-        found = discovery.resource_type(type_id, _base())
-        if found is None:
-            raise LabHTTPError(404, f"Resource type '{type_id}' not found")
-        return scim_response(goto, found)
-
-    @bp.get("/Schemas")
-    def schemas():
-        base = _base()
-        items = [discovery.schema(s, base) for s in discovery.schema_ids()]
-        return scim_response(goto, list_response(len(items), 1, items))
-
-    @bp.get("/Schemas/<path:schema_id>")
-    def schema(schema_id: str):
-        found = discovery.schema(schema_id, _base())
-        if found is None:
-            raise LabHTTPError(404, f"Schema '{schema_id}' not found")
-        return scim_response(goto, found)
+    for collection, label in Discovery.COLLECTIONS.items():
+        _discovery_routes(bp, goto, discovery, collection, label)
 
     @bp.post("/.search")
     def search_all():
@@ -152,6 +129,23 @@ def scim_blueprint(goto) -> Blueprint:
                      lambda user, base, params: render_user(goto, user, base, params))
     _resource_routes(bp, goto, service, service.groups, render_group)
     return bp
+
+
+def _discovery_routes(bp: Blueprint, goto, discovery: Discovery, collection: str, label: str) -> None:
+    """``/Schemas`` or ``/ResourceTypes``: the whole collection as a ListResponse, or one by id."""
+
+    def listing():
+        items = discovery.listing(collection, _base())
+        return scim_response(goto, list_response(len(items), 1, items))
+
+    def document(item_id: str):
+        found = discovery.document(collection, item_id, _base())
+        if found is None:
+            raise LabHTTPError(404, f"{label} '{item_id}' not found")
+        return scim_response(goto, found)
+
+    bp.add_url_rule(f"/{collection}", f"list_{collection.lower()}", listing, methods=["GET"])
+    bp.add_url_rule(f"/{collection}/<path:item_id>", f"get_{collection.lower()}", document, methods=["GET"])
 
 
 def _search_body() -> dict:
