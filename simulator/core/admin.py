@@ -39,16 +39,21 @@ def admin_blueprint(name: str, *, lab: Lab, journal: Journal, faults: FaultSet,
 
     bp = Blueprint(f"{name}_admin", __name__, url_prefix="/_admin")
 
+    def reset_app() -> None:
+        journal.clear()
+        faults.clear()
+        reset()
+
+    lab.attach(reset_app)
+
     @bp.post("/reset")
     def _reset():
+        """Resets the whole lab: the shared clock and random source, and every app sharing them."""
         body = read_json(allow_empty=True)
         new_seed = body.get("seed")
         if new_seed is not None and (isinstance(new_seed, bool) or not isinstance(new_seed, (int, str))):
             raise LabHTTPError(400, "seed must be an integer or a string")
-        lab.reset(new_seed)
-        journal.clear()
-        faults.clear()
-        reset()
+        lab.reset_all(new_seed)
         return json_response({"reset": True, "seed": lab.seed, "clock": lab.clock.describe()})
 
     @bp.get("/state")

@@ -102,6 +102,19 @@ class VirtualClock:
         if moment > current:
             self._offset += moment - current
 
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass for the caller (a client honouring ``Retry-After``).
+
+        Manual clock: time jumps forward at once (schedulers do not run: the caller is one of them).
+        Real clock: the caller waits ``seconds / time_scale`` wall-clock seconds."""
+        if seconds <= 0:
+            return
+        if self.mode == "real":
+            time.sleep(seconds / self.time_scale)
+            return
+        with self._lock:
+            self._offset += timedelta(seconds=seconds)
+
     def reset(self, start: datetime | None = None) -> None:
         with self._lock:
             if start is not None:
