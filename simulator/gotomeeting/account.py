@@ -42,7 +42,6 @@ from scim2_models import (
     UniquenessException,
 )
 
-from ..core.clock import iso
 from .scim.resources import (
     TOLERANT_POLICY,
     GoToEmail,
@@ -452,9 +451,7 @@ class Account:
             names = [folded(resource.user_name) for resource, _, _ in specs]
             if len(set(names)) != len(names):
                 raise SeedError("the seed lists the same userName twice", 409)
-            seats = self.seats() if "seats" not in body else None
-            if "seats" in body:
-                seats = self.set_seats(body["seats"])
+            seats = self.set_seats(body["seats"]) if "seats" in body else self.seats()
             for domain in domains:
                 if domain.lower() not in self.verified_domains:
                     self.verified_domains.append(domain.lower())
@@ -532,9 +529,4 @@ def _discard(index: dict[str, set[str]], key: str, value: str) -> None:
         ids.discard(value)
         if not ids:
             del index[key]
-
-
-def created_iso(resource: Any) -> tuple[str, str]:
-    """``meta.created`` and ``meta.lastModified`` in the lab's timestamp format."""
-    return iso(resource.meta.created), iso(resource.meta.last_modified)
 

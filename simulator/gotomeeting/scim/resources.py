@@ -44,7 +44,6 @@ ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 GOTO_URN = "urn:ietf:params:scim:schemas:extension:goto:2.0:User"
 PATCH_OP_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 LIST_RESPONSE_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-SEARCH_REQUEST_URN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 
 class GoToEmail(Email):
@@ -122,7 +121,6 @@ TOLERANT_POLICY = _policy()
 CASE_SENSITIVE_POLICY = _policy(comparison_key=_case_exact_user_name)
 
 USER_NAME_BINDING = Path[UserResource]("userName").resolve()
-DISPLAY_NAME_BINDING = Path[GroupResource]("displayName").resolve()
 
 
 def policy_for(case_sensitive_username: bool) -> ScimPolicy:
