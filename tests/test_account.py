@@ -8,6 +8,8 @@ from scim2_models import Context, ForbiddenException, InvalidValueException, Uni
 
 from simulator.core.lab import Lab
 from simulator.gotomeeting.account import Account, RateLimit, SeedError
+from simulator.gotomeeting.quirks import Quirks
+from simulator.gotomeeting.scim.service import ScimService
 from simulator.gotomeeting.scim.resources import CASE_SENSITIVE_POLICY, TOLERANT_POLICY, UserResource
 from simulator.gotomeeting.state import GoToMeetingConfig
 
@@ -81,6 +83,11 @@ def test_lookups_are_index_hits(account):
 
     user = add(account, "B.Simon@contoso.example", external_id="bsimon")
     account.users = NoScan(account.users)
+    service = ScimService(account, Quirks())
+    for query in ('userName eq "b.simon@contoso.example"', 'externalId eq "bsimon" and displayName sw "B"',
+                  f'id eq "{user.id}"'):
+        page = service.search(service.users, {"filter": query})
+        assert [found.id for found in page.items] == ([user.id] if "displayName" not in query else []), query
     assert account.users_named("b.simon@CONTOSO.example") == [user]
     assert account.users_with_external_id("bsimon") == [user]
     assert account.users_with_external_id("BSIMON") == []
