@@ -39,6 +39,9 @@ def create_app(config: EntraConfig | dict | None = None, lab: Lab | None = None)
     from .apps.views import apps_blueprint
     from .auth import auth_blueprint, render_aad_error
     from .graph import install_request_id_headers, render_graph_error
+    from .portal.views import portal_blueprint, render_portal_error
+    from .provisioning.log_views import logs_blueprint
+    from .sync.views import sync_admin_routes, sync_blueprint
 
     lab = lab or Lab()
     if not isinstance(config, EntraConfig):
@@ -51,7 +54,7 @@ def create_app(config: EntraConfig | dict | None = None, lab: Lab | None = None)
     surfaces = Surfaces(default=render_aad_error(entra))
     for version in GRAPH_VERSIONS:
         surfaces.add(f"/{version}", graph)
-    surfaces.add("/portal", graph)
+    surfaces.add("/portal", render_portal_error)
     surfaces.add("/_admin", render_admin_error)
 
     app = create_base_app("entra", journal=journal, faults=faults, surfaces=surfaces)
@@ -62,9 +65,13 @@ def create_app(config: EntraConfig | dict | None = None, lab: Lab | None = None)
     admin = admin_blueprint("entra", lab=lab, journal=journal, faults=faults,
                             reset=entra.reset, state=entra.state, seed=entra.seed)
     entra_admin_routes(admin, entra)
+    sync_admin_routes(admin, entra)
     app.register_blueprint(admin)
     app.register_blueprint(auth_blueprint(entra))
     register_graph_blueprint(app, apps_blueprint(entra), "entra_apps")
+    register_graph_blueprint(app, sync_blueprint(entra), "entra_sync")
+    register_graph_blueprint(app, logs_blueprint(entra), "entra_provisioning_logs")
+    app.register_blueprint(portal_blueprint(entra))
     directory_blueprint = _directory_blueprint_factory()
     if directory_blueprint is not None:
         register_graph_blueprint(app, directory_blueprint(entra), "entra_directory")

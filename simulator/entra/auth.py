@@ -40,6 +40,7 @@ _IMPLIED_BY = {
     "Application.ReadWrite.All": ("Directory.ReadWrite.All",),
     "AppRoleAssignment.ReadWrite.All": ("Directory.ReadWrite.All",),
     "AuditLog.Read.All": (),
+    "Synchronization.Read.All": ("Synchronization.ReadWrite.All",),
     "Synchronization.ReadWrite.All": (),
 }
 

@@ -18,7 +18,8 @@ from ..core.lab import Lab
 GRAPH_PERMISSIONS = (
     "User.Read.All", "User.ReadWrite.All", "Group.Read.All", "Group.ReadWrite.All",
     "Directory.Read.All", "Directory.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All",
-    "AppRoleAssignment.ReadWrite.All", "Synchronization.ReadWrite.All", "AuditLog.Read.All",
+    "AppRoleAssignment.ReadWrite.All", "Synchronization.Read.All", "Synchronization.ReadWrite.All",
+    "AuditLog.Read.All",
 )
 
 
@@ -42,7 +43,8 @@ def _default_clients() -> list[RegisteredClient]:
             client_secret="lab-admin-client-secret~7Qx2.Vd9",
             display_name="Provisioning lab admin",
             roles=[p for p in GRAPH_PERMISSIONS if p not in ("User.Read.All", "Group.Read.All",
-                                                             "Directory.Read.All", "Application.Read.All")],
+                                                             "Directory.Read.All", "Application.Read.All",
+                                                             "Synchronization.Read.All")],
             service_principal_id="0d4c7e91-2b3a-4c5d-8e6f-7a8b9c0d1e2f",
         ),
         RegisteredClient(
@@ -133,7 +135,19 @@ class Entra:
         self.keys = SigningKeys()
         self.directory = _build_directory(lab, config)
         self.apps = Apps(config=config, clock=lab.clock, rand=lab.rand, directory=self.directory)
+        self._build_provisioning()
         self._seed_initial()
+
+    def _build_provisioning(self) -> None:
+        from .notifications import Notifications
+        from .portal.views import StateSigner
+        from .provisioning.logs import ProvisioningLogs
+        from .sync.service import Synchronization
+
+        self.sync = Synchronization(self)
+        self.provisioning_logs = ProvisioningLogs()
+        self.notifications = Notifications(self)
+        self.portal_state = StateSigner(self)
 
     # -- lab control -----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -142,6 +156,10 @@ class Entra:
             if reset_directory is not None:
                 reset_directory()
             self.apps.reset()
+            self.sync.reset()
+            self.provisioning_logs.clear()
+            self.notifications.reset()
+            self.portal_state.reset()
             self._seed_initial()
 
     def _seed_initial(self) -> None:
@@ -161,6 +179,8 @@ class Entra:
                         for c in self.config.clients],
             "directory": directory_state() if directory_state else None,
             "apps": self.apps.to_state(),
+            "synchronization": self.sync.to_state(),
+            "provisioningLogCount": len(self.provisioning_logs),
             "faults": self.faults.list(),
         }
 

@@ -1,0 +1,1 @@
+"""The admin-portal pieces that are not Graph: the Authorize popup's redirect and callback."""
