@@ -16,6 +16,10 @@ applied and rejected by scim2-models:
   accepts attribute paths as keys of a path-less value.
 * A ``remove`` of a single-valued attribute that carries a ``value`` (Entra's legacy manager removal)
   drops the value: the path alone says what to remove.
+* Entra's legacy role PATCH (Microsoft, "Provisioning a role to a SCIM app"): ``Add`` on ``roles``
+  whose entries carry the role as a JSON string ``{"id","value","displayName"}`` in ``value``; the
+  entry becomes ``{"value": <role value>, "display": <displayName>, "primary": true}``. Simulator
+  choice: a GoToMeeting user holds exactly one licence role, so an ``add`` on ``roles`` replaces it.
 * Unknown schema URNs in a POST/PUT ``schemas`` (Microsoft's
   ``http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group``...) are dropped, so they
   are never echoed back; an extension object whose URN is missing from ``schemas`` gets it added.
@@ -27,6 +31,7 @@ tolerant than Entra expects are applied here too: ``reject_string_booleans``,
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from scim2_models import InvalidSyntaxException, InvalidValueException, Path
@@ -158,6 +163,8 @@ def normalize_patch(body: dict, model: Any, *, string_booleans_rejected: bool,
             value = _manager_value(value)
         elif path.lower() == ENTERPRISE_URN.lower():
             value = _normalize_enterprise(value)
+        elif path.lower() == "roles" and op == "add" and has_value:
+            op, value = "replace", _single_role(value)
         if op == "remove" and has_value and _drops_remove_value(model, path, remove_value_removes_all):
             has_value = False
         entry = {"op": op, "path": path}
@@ -165,6 +172,32 @@ def normalize_patch(body: dict, model: Any, *, string_booleans_rejected: bool,
             entry["value"] = value
         out.append(entry)
     return out
+
+
+def _role_entry(entry: Any) -> Any:
+    """One role entry, with Entra's legacy JSON-string role unpacked."""
+    if not isinstance(entry, dict):
+        return entry
+    raw = entry.get("value")
+    if isinstance(raw, str) and raw.lstrip().startswith("{"):
+        try:
+            packed = json.loads(raw)
+        except ValueError:
+            return entry
+        if isinstance(packed, dict) and isinstance(packed.get("value"), str):
+            unpacked = {"value": packed["value"], "primary": True}
+            if isinstance(packed.get("displayName"), str):
+                unpacked["display"] = packed["displayName"]
+            return unpacked
+    return entry
+
+
+def _single_role(value: Any) -> Any:
+    """The value of an ``add`` on ``roles`` as the user's one (primary) licence role."""
+    entries = [_role_entry(e) for e in (value if isinstance(value, list) else [value])]
+    if len(entries) == 1 and isinstance(entries[0], dict):
+        entries[0] = {**entries[0], "primary": True}
+    return entries
 
 
 def _pathless(op: str, has_value: bool, value: Any) -> list[dict]:
