@@ -144,7 +144,7 @@ COMPOP.2: /(eq|ne|gt|ge|lt|le)\b/i
 DATETIME.3: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})/
 NUMBER: /-?\d+(\.\d+)?/
 STRING: /'([^']|'')*'/
-NAME: /[A-Za-z_][A-Za-z0-9_]*/
+NAME: /[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*/
 %ignore /[ \t\r\n]+/
 """
 

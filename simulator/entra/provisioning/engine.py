@@ -484,6 +484,7 @@ class Engine:
             self._update(item, entry, source, link, matched=True)
             return
         body = build_create_user(values, self.dialect, attribute_types=self.user_types)
+        entry.action = "create"
         resp = self._send("POST", "/Users", body, operation="create")
         created = resp.json()
         if not isinstance(created, dict) or not created.get("id"):
@@ -514,8 +515,10 @@ class Engine:
             entry.steps.append(Step("EntrySynchronizationSkip", "processing", "skipped", REDUNDANT,
                                     {"SkipReason": "RedundantExport"}))
             return
-        self._send("PATCH", f"/Users/{link.target_id}", body, operation="update")
         was_active = link.active
+        going_inactive = "active" in changed and not is_true(changed["active"][1])
+        entry.action = "disable" if was_active and going_inactive else "update"
+        self._send("PATCH", f"/Users/{link.target_id}", body, operation="update")
         for name, (_, new) in changed.items():
             link.values[name] = new
         if "active" in changed:

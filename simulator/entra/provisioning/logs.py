@@ -29,7 +29,7 @@ class Step:
     def to_graph(self) -> dict:
         return {"name": self.name, "provisioningStepType": self.step_type, "status": self.status,
                 "description": self.description,
-                "details": [{"key": k, "value": v} for k, v in self.details.items()]}
+                "details": dict(self.details)}
 
 
 @dataclass
