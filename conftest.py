@@ -2,4 +2,5 @@ pytest_plugins = [
     "fixtures.live",
     "steps.context",
     "steps.gotomeeting_steps",
+    "steps.provisioning_steps",
 ]
