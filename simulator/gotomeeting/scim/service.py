@@ -193,15 +193,21 @@ class ScimService:
     def search(self, kind: Kind, params: dict) -> Page:
         """A filtered, paged list (RFC 7644 §3.4.2).
 
-        Paging follows RFC 7644 §3.4.2.4 to the letter: a ``startIndex`` below 1 is read as 1 and a
-        negative ``count`` as 0 (only ``totalResults`` is answered); a value that is not an integer is
-        400 ``invalidValue``. Simulator choice: ``count`` defaults to, and is capped at, the 200
-        results GoTo pages at; results come in creation order, and ``sortBy`` is ignored (sorting is
-        not advertised in ``/ServiceProviderConfig``).
+        Simulator choice: GoTo validates paging strictly. RFC 7644 §3.4.2.4 lets a service read a
+        negative ``count`` as 0 and a ``startIndex`` below 1 as 1; GoTo's API answers them, like any
+        value that is not an integer, with 400 ``invalidValue`` (Entra never sends them, and a strict
+        answer shows a client's paging bug at once). ``count=0`` is valid and answers only
+        ``totalResults``. ``count`` defaults to, and is capped at, the 200 results GoTo pages at;
+        results come in creation order, and ``sortBy`` is ignored (sorting is not advertised in
+        ``/ServiceProviderConfig``).
         """
         query = {key: params[name] for name, key in (
             ("filter", "filter"), ("attributes", "attributes"), ("excludedAttributes", "excludedAttributes"),
             ("startIndex", "startIndex"), ("count", "count")) if params.get(name) not in (None, "")}
+        for name, lowest in (("startIndex", 1), ("count", 0)):
+            raw = query.get(name)
+            if isinstance(raw, str) and raw.strip().lstrip("-").isdigit() and int(raw) < lowest:
+                raise InvalidValueException(detail=f"{name} must be an integer of at least {lowest}, not {raw}")
         request = validate(SearchRequest[kind.model], query, Context.SEARCH_REQUEST, self.policy())
         plan = filters.plan(request.filter, kind.name)
         policy = self.policy()
