@@ -3,4 +3,5 @@ pytest_plugins = [
     "steps.context",
     "steps.gotomeeting_steps",
     "steps.provisioning_steps",
+    "steps.graph_steps",
 ]
