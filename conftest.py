@@ -3,5 +3,6 @@ pytest_plugins = [
     "steps.context",
     "steps.gotomeeting_steps",
     "steps.provisioning_steps",
+    "steps.failure_steps",
     "steps.graph_steps",
 ]

@@ -16,14 +16,35 @@ Simulator choices (Microsoft does not publish them):
   longer eligible); soft deletes, disabled accounts and purges are always exported.
 * A manager reference is sent only once the manager itself is provisioned.
 * When a cycle has more disables + deletes than ``QuarantineTooManyDeletesThreshold``, none of them
-  runs (each is logged ``stagedDelete``) while creates and updates of the same cycle proceed.
-* Quarantine retries come 6 h, 12 h and 24 h after the series began, then every 24 h; after 28 days
-  the job is disabled.
+  runs (each is logged ``stagedDelete``) while creates and updates of the same cycle proceed; the staged
+  objects wait for a restart with ``ForceDeletes`` (or are re-evaluated by a restart that clears the
+  watermark), and an object that comes back into scope leaves the staged set.
+* Nothing inside a cycle escapes it: an unexpected error while processing one object fails that object
+  (code ``ServiceIncompatible``, the error named in the reason; escrowed like any failure) and the cycle
+  goes on; an error outside the per-object work fails the cycle (``lastExecution.state`` Failed) and the
+  schedule continues.
+* A filter query answered with 404 (the compliance failure the Test Connection probe reports) fails the
+  cycle and quarantines the job at once, like refused credentials (``EncounteredQuarantineException``).
+* A 404 on a cached target id fails the object with ``InvalidAnchor`` and forgets the link, so that the
+  retry matches the object again (and creates it when it is gone for good).
+* A create whose required target attribute (``required`` in the schema's target directory) has no
+  value fails with ``MandatoryFieldsMissing`` without sending anything.
+* With the lab setting ``tooManyRequestsMode`` = ``honorRetryAfter``, a 429 is retried within the cycle
+  after its ``Retry-After`` (1 s when absent, at most 300 s, at most 3 times) on the virtual clock; each
+  wait is a ``warning`` step of the object's log entry. The default (``escrow``) escrows the object.
+* The log entry of a failure always says "This operation was retried N times. It will be retried again
+  after this date: …" (N = earlier failed attempts, 0 on the first failure; the date is the next cycle,
+  or the next quarantine attempt).
+* Quarantine schedule and thresholds: see ``quarantine.py``.
+* Counters (``synchronizationTaskExecution``): ``countImported`` objects read, ``countImportedDeltas``
+  changes read (every object on a full import), ``countImportedReferenceDeltas`` membership changes read,
+  ``countEntitled`` / ``countEntitledForProvisioning`` processed objects in scope, ``countExports``
+  objects whose export was attempted, ``countExported`` those that succeeded, ``countEscrowed`` /
+  ``countEscrowedRaw`` objects in escrow after the cycle.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from ...core.clock import iso
@@ -34,10 +55,11 @@ from .dialects import (Dialect, FilterValueError, build_add_members, build_creat
                        split_base_address)
 from .expressions import AppRoleAssignmentView, SourceObject, is_true
 from .logs import LogEntry, Step
-from .mappings import (compute_target, find_object_mapping, in_scope, matching_attributes,
-                       target_attribute_types)
-from .outcomes import Failure, classify, incompatible, read_attribute, same_value
-from .probe import connector_prefix, target_client
+from .mappings import (attribute_definitions, compute_target, find_object_mapping, in_scope, matching_attributes,
+                       object_definition, object_mappings, target_attribute_types)
+from .outcomes import Failure, classify, incompatible, read_attribute, same_value, unexpected
+from .probe import NOT_FOUND, connector_prefix, target_client
+from .quarantine import PROPORTION, TOTAL, escrow_threshold_reason, next_attempt, should_disable
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SOURCE_SYSTEM = {"id": "", "displayName": "Azure Active Directory", "details": {}}
@@ -54,8 +76,10 @@ DISABLED_NEVER_PROVISIONED = ("The user is disabled (or deleted) in Microsoft En
                               "it is not created in the target.")
 REDUNDANT = ("The target already has the values of this object; no request was needed.")
 
-QUARANTINE_OFFSETS = (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24))
-QUARANTINE_DISABLE_AFTER = timedelta(days=28)
+#: Simulator choice: how often a 429 is retried within the cycle in ``honorRetryAfter`` mode, and the
+#: longest ``Retry-After`` honoured.
+HONOR_RETRY_ATTEMPTS = 3
+HONOR_RETRY_MAX_SECONDS = 300.0
 
 
 class CycleAborted(Exception):
@@ -85,6 +109,7 @@ class Work:
     scope: Scope | None = None
     display_name: str = ""
     why: str = ""  # softDeleted | disabled | outOfScope | purged
+    error: Exception | None = None  # planning failed (action "error")
 
 
 class Engine:
@@ -112,6 +137,7 @@ class Engine:
         self.group_mapping = find_object_mapping(self.schema, "Group")
         self.user_types = target_attribute_types(self.schema, self.user_mapping) if self.user_mapping else {}
         self.group_types = target_attribute_types(self.schema, self.group_mapping) if self.group_mapping else {}
+        self.user_required = _required_targets(self.schema, self.user_mapping) if self.user_mapping else []
         self.cycle_id = self.rand.stream("entra.sync.cycles").uuid()
         self.logs: list[LogEntry] = []
         self.exec: TaskExecution | None = None
@@ -120,6 +146,8 @@ class Engine:
         self._roles = {role.id: role for role in self.sp.app_roles}
         self.failures = 0
         self.events = 0
+        self._attempted = False
+        self._entry_now: LogEntry | None = None
 
     # ================================================================================================
     # The cycle
@@ -137,9 +165,10 @@ class Engine:
         self.client = target_client(self.sync, self.base_url, token)
         try:
             upto = self.directory.current_seq()
-            users, groups, deltas = self._import(initial, upto)
+            users, groups, deltas, reference_deltas = self._import(initial, upto)
             self.exec.count_imported = len(users) + len(groups)
             self.exec.count_imported_deltas = deltas
+            self.exec.count_imported_reference_deltas = reference_deltas
             work = [self._plan_user(uid) for uid in users]
             self._stage_deletes(work)
             touched_groups: set[str] = set(groups)
@@ -159,6 +188,19 @@ class Engine:
         rt.initial_done = True
         rt.cycles += 1
         return self._finish(initial)
+
+    def fail_cycle(self, exc: Exception) -> dict:
+        """The cycle stopped on an error outside the per-object work: record a failed execution (no
+        quarantine; the schedule goes on) instead of letting the error reach the clock."""
+        now = self.clock.now()
+        ex = self.exec or TaskExecution(activity_identifier=self.cycle_id, time_began=now)
+        ex.state, ex.time_ended = "Failed", now
+        ex.error = {"code": f"{self.prefix}CycleFailed", "tenantActionable": False,
+                    "message": f"The cycle stopped unexpectedly ({type(exc).__name__}: {exc}); it runs again "
+                               "at the next scheduled time."}
+        self.job.last_execution = ex
+        self.job.count_successive_complete_failures += 1
+        return {"cycleId": self.cycle_id, "state": "Failed", "execution": ex.to_graph(), "logEntries": len(self.logs)}
 
     def run_on_demand(self, subjects: list[tuple[str, str]]) -> dict:
         """Provision one user, or one group and its (at most 5) members, now; answer Graph's
@@ -208,11 +250,11 @@ class Engine:
         return {"key": json.dumps(outcome, separators=(",", ":")), "value": json.dumps(details, separators=(",", ":"))}
 
     # -- import -------------------------------------------------------------------------------------
-    def _import(self, initial: bool, upto: int) -> tuple[list[str], list[str], int]:
-        """(user ids, group ids, number of deltas read) to look at in this cycle."""
+    def _import(self, initial: bool, upto: int) -> tuple[list[str], list[str], int, int]:
+        """(user ids, group ids, deltas read, reference deltas read) to look at in this cycle."""
         users: dict[str, None] = {}
         groups: dict[str, None] = {}
-        deltas = 0
+        deltas = reference_deltas = 0
         if not initial:
             from ..directory.changes import WatermarkExpired
 
@@ -224,6 +266,7 @@ class Engine:
                 deltas = len(changes)
                 for change in changes:
                     self._collect_change(change, users, groups)
+                    reference_deltas += 1 if change.member_id else 0
         if initial:
             for user in self.directory.iter_users():
                 users[user.id] = None
@@ -238,7 +281,7 @@ class Engine:
         if self.rt.force_deletes:
             for source_id in self.rt.staged_deletes:
                 users.setdefault(source_id, None)
-        return list(users), list(groups), deltas
+        return list(users), list(groups), deltas, reference_deltas
 
     def _collect_change(self, change, users: dict, groups: dict) -> None:
         kind = change.object_type.lower()
@@ -327,6 +370,13 @@ class Engine:
 
     # -- planning -----------------------------------------------------------------------------------
     def _plan_user(self, uid: str) -> Work:
+        try:
+            return self._plan_user_unguarded(uid)
+        except Exception as exc:  # noqa: BLE001 - the object fails in _run_user, the cycle goes on
+            obj = self.directory.find_object(uid)
+            return Work(uid, "User", obj, action="error", display_name=obj.display_name if obj else "", error=exc)
+
+    def _plan_user_unguarded(self, uid: str) -> Work:
         obj = self.directory.find_object(uid)
         link = self.rt.links.get(uid)
         item = Work(uid, "User", obj, display_name=(obj.display_name if obj else (link.display_name if link else "")))
@@ -360,6 +410,7 @@ class Engine:
 
     def _stage_deletes(self, work: list[Work]) -> None:
         deprovisions = [w for w in work if w.action in ("disable", "delete")]
+        self.rt.staged_deletes.difference_update(w.source_id for w in work if w.action not in ("disable", "delete"))
         try:
             threshold = int(self.job.settings.get("QuarantineTooManyDeletesThreshold", "500"))
         except ValueError:
@@ -383,7 +434,11 @@ class Engine:
         if action == "gone":
             return
         self.events += 1
+        if item.scope is not None and item.scope.in_scope:
+            self.exec.count_entitled += 1
+            self.exec.count_entitled_for_provisioning += 1
         entry = self._entry(item)
+        self._attempted = False
         if action == "skip":
             self._skip(entry, item)
         elif action == "noop":
@@ -403,16 +458,29 @@ class Engine:
                                     "The deletion was staged: the cycle exceeded the accidental deletions "
                                     "threshold.", {"SkipReason": "TooManyDeletes"}))
         else:
-            try:
-                if action == "disable":
-                    self._disable(item, entry)
-                elif action == "delete":
-                    self._delete(item, entry)
-                else:
-                    self._export_user(item, entry)
-            except _ObjectFailed as failed:
-                self._fail(item, entry, failed.failure)
+            self._guarded(item, entry, {"disable": self._disable, "delete": self._delete,
+                                        "error": self._raise_planning_error}.get(action, self._export_user))
+        if self._attempted:
+            self.exec.count_exports += 1
         self._log(entry)
+
+    def _guarded(self, item: Work, entry: LogEntry, work) -> None:
+        """Run one object's export; whatever goes wrong fails that object only (credentials and the
+        compliance failure end the cycle, after the object's entry is written)."""
+        try:
+            work(item, entry)
+        except _ObjectFailed as failed:
+            self._fail(item, entry, failed.failure)
+        except CycleAborted as aborted:
+            self._fail(item, entry, aborted.failure)
+            self._log(entry)
+            raise
+        except Exception as exc:  # noqa: BLE001 - one object's surprise never ends the cycle
+            self._fail(item, entry, unexpected(exc))
+
+    @staticmethod
+    def _raise_planning_error(item: Work, entry: LogEntry) -> None:
+        raise item.error
 
     def _skip(self, entry: LogEntry, item: Work) -> None:
         entry.action, entry.status = "other", "skipped"
@@ -483,13 +551,15 @@ class Engine:
             entry.target_identity["id"] = target_id
             self._update(item, entry, source, link, matched=True)
             return
-        body = build_create_user(values, self.dialect, attribute_types=self.user_types)
+        missing = [name for name in self.user_required if values.get(name) in (None, "", [])]
         entry.action = "create"
+        if missing:
+            raise _ObjectFailed(Failure("MandatoryFieldsMissing",
+                                        f"The target requires {', '.join(missing)}, which the attribute mappings give "
+                                        "no value for this object; nothing was sent.", transient=False))
+        body = build_create_user(values, self.dialect, attribute_types=self.user_types)
         resp = self._send("POST", "/Users", body, operation="create")
-        created = resp.json()
-        if not isinstance(created, dict) or not created.get("id"):
-            raise _ObjectFailed(incompatible(resp, "The target answered the create without a resource id"))
-        target_id = str(created["id"])
+        target_id = self._created_id(resp, "user")
         self.rt.links[item.source_id] = Link(target_id=target_id, values=dict(values),
                                              active=is_true(values.get("active", True)),
                                              display_name=item.display_name, object_type="User")
@@ -586,26 +656,32 @@ class Engine:
                 return  # never provisioned and not assigned: not looked at
         if not live and link is None:
             return
-        item = Work(gid, "Group", obj, display_name=(obj.display_name if obj else link.display_name))
+        item = Work(gid, "Group", obj, action="export" if live else "delete",
+                    display_name=(obj.display_name if obj else link.display_name))
         self.events += 1
+        if live:
+            self.exec.count_entitled += 1
+            self.exec.count_entitled_for_provisioning += 1
         entry = self._entry(item)
-        try:
-            if not live:
-                resp = self._send("DELETE", f"/Groups/{link.target_id}", operation="delete", accept=(404,))
-                self.rt.links.pop(gid, None)
-                entry.target_identity["id"] = link.target_id
-                entry.action, entry.status = "delete", "success"
-                entry.steps.append(Step("EntryExportDelete", "export", "success",
-                                        f"Group '{item.display_name}' left the scope and was deleted"
-                                        + (" (it was already gone)." if resp.status == 404 else ".")))
-                self._exported()
-            else:
-                self._export_group(obj, item, entry)
-        except _ObjectFailed as failed:
-            self._fail(item, entry, failed.failure)
+        self._attempted = False
+        self._guarded(item, entry, self._export_group if live else self._delete_group)
+        if self._attempted:
+            self.exec.count_exports += 1
         self._log(entry)
 
-    def _export_group(self, group, item: Work, entry: LogEntry) -> None:
+    def _delete_group(self, item: Work, entry: LogEntry) -> None:
+        link = self.rt.links[item.source_id]
+        entry.target_identity["id"] = link.target_id
+        resp = self._send("DELETE", f"/Groups/{link.target_id}", operation="delete", accept=(404,))
+        self.rt.links.pop(item.source_id, None)
+        entry.action, entry.status = "delete", "success"
+        entry.steps.append(Step("EntryExportDelete", "export", "success",
+                                f"Group '{item.display_name}' left the scope and was deleted"
+                                + (" (it was already gone)." if resp.status == 404 else ".")))
+        self._exported()
+
+    def _export_group(self, item: Work, entry: LogEntry) -> None:
+        group = item.source
         source = self._source(group)
         values = compute_target(self.group_mapping, source, creating=True)
         values.pop(MEMBERS, None)
@@ -626,11 +702,8 @@ class Engine:
                 body = build_create_group(values.get("displayName", group.display_name), values.get("externalId"),
                                           self.dialect)
                 resp = self._send("POST", "/Groups", body, operation="create")
-                created = resp.json()
-                if not isinstance(created, dict) or not created.get("id"):
-                    raise _ObjectFailed(incompatible(resp, "The target answered the group create without an id"))
-                link = Link(target_id=str(created["id"]), values=dict(values), display_name=group.display_name,
-                            object_type="Group")
+                link = Link(target_id=self._created_id(resp, "group"), values=dict(values),
+                            display_name=group.display_name, object_type="Group")
                 entry.action, entry.status = "create", "success"
                 entry.steps.append(Step("EntryExportAdd", "export", "success",
                                         f"Group '{group.display_name}' was created."))
@@ -639,6 +712,7 @@ class Engine:
         entry.target_identity["id"] = link.target_id
         changed = {k: (link.values.get(k), v) for k, v in values.items()
                    if k not in ("externalId",) and not same_value(link.values.get(k), v)}
+        updated = False
         if link.values and changed:
             body = build_update_user(changed, self.dialect, attribute_types=self.group_types)
             if body is not None:
@@ -646,8 +720,27 @@ class Engine:
                 link.values.update({k: v for k, (_, v) in changed.items()})
                 entry.modified.extend({"displayName": k, "oldValue": _text(o), "newValue": _text(n)}
                                       for k, (o, n) in changed.items())
+                updated = True
         link.values.setdefault("displayName", values.get("displayName"))
-        # members: the direct members that are provisioned users (nested groups are never expanded)
+        try:
+            updated = self._export_members(group, link, entry) or updated
+        except _ObjectFailed as failed:
+            failed.failure.reference = True
+            raise
+        if entry.action != "create":
+            if updated:
+                entry.action, entry.status = "update", "success"
+                entry.steps.append(Step("EntryExportUpdate", "export", "success",
+                                        f"Group '{group.display_name}' was updated."))
+                self._exported()
+            else:
+                entry.action, entry.status = "other", "skipped"
+                entry.steps.append(Step("EntrySynchronizationSkip", "processing", "skipped", REDUNDANT,
+                                        {"SkipReason": "RedundantExport"}))
+
+    def _export_members(self, group, link: Link, entry: LogEntry) -> bool:
+        """PATCH the group's members: the direct members that are provisioned users (nested groups are
+        never expanded); all additions in one request, all removals in one request."""
         wanted = {}
         for member_id in self._member_user_ids(group.id):
             member_link = self.rt.links.get(member_id)
@@ -659,26 +752,18 @@ class Engine:
             self._send("PATCH", f"/Groups/{link.target_id}", build_add_members([wanted[m] for m in add], self.dialect),
                        operation="update")
             link.members.update(add)
+            link.member_targets.update({m: wanted[m] for m in add})
             entry.modified.append({"displayName": "members", "oldValue": None,
                                    "newValue": ", ".join(wanted[m] for m in add)})
-        if remove:
-            targets = [link.member_targets.get(m, "") for m in remove]
-            self._send("PATCH", f"/Groups/{link.target_id}", build_remove_members([t for t in targets if t],
-                                                                                  self.dialect), operation="update")
-            link.members.difference_update(remove)
+        targets = [link.member_targets[m] for m in remove if link.member_targets.get(m)]
+        if targets:
+            self._send("PATCH", f"/Groups/{link.target_id}", build_remove_members(targets, self.dialect),
+                       operation="update")
             entry.modified.append({"displayName": "members", "oldValue": ", ".join(targets), "newValue": None})
-        link.member_targets = {**{m: link.member_targets.get(m) for m in link.members if m in link.member_targets},
-                               **{m: wanted[m] for m in add}}
-        if entry.action not in ("create",):
-            if add or remove or changed and link.values:
-                entry.action, entry.status = "update", "success"
-                entry.steps.append(Step("EntryExportUpdate", "export", "success",
-                                        f"Group '{group.display_name}' was updated."))
-                self._exported()
-            else:
-                entry.action, entry.status = "other", "skipped"
-                entry.steps.append(Step("EntrySynchronizationSkip", "processing", "skipped", REDUNDANT,
-                                        {"SkipReason": "RedundantExport"}))
+        link.members.difference_update(remove)
+        for member_id in remove:
+            link.member_targets.pop(member_id, None)
+        return bool(add or targets)
 
     # ================================================================================================
     # Requests, failures, escrow
@@ -686,32 +771,54 @@ class Engine:
     def _send(self, method: str, path: str, body: Any = None, *, operation: str, accept: tuple[int, ...] = ()):
         attempts = 0
         while True:
+            if method != "GET":
+                self._attempted = True
             resp = self.client.request(method, path, body)
             if resp.ok or resp.status in accept:
-                if method != "GET" and resp.ok:
-                    self.exec.count_exports += 1
                 return resp
             failure = classify(resp, operation=operation)
             if failure.credentials:
                 raise CycleAborted(failure)
+            if failure.code == "NotFoundInsteadOfEmptyList":
+                raise CycleAborted(Failure(failure.code, f"{NOT_FOUND} {failure.reason}", failure.status,
+                                           transient=False))
             honor = self.sync.settings.get("tooManyRequestsMode") == "honorRetryAfter"
-            if resp.status == 429 and honor and attempts < 3:
+            if resp.status == 429 and honor and attempts < HONOR_RETRY_ATTEMPTS:
                 attempts += 1
-                self.clock.sleep(min(failure.retry_after or 1.0, 300.0))
+                wait = min(failure.retry_after or 1.0, HONOR_RETRY_MAX_SECONDS)
+                if self._entry_now is not None:
+                    self._entry_now.steps.append(Step(
+                        "EntryExportRetry", "export", "warning",
+                        f"{method} {path.split('?')[0]} was answered 429 TooManyRequests; retry {attempts} of "
+                        f"{HONOR_RETRY_ATTEMPTS} after {wait:g} seconds, as the target's Retry-After asked.",
+                        {"StatusCode": "429", "RetryAfter": f"{wait:g}", "Attempt": str(attempts)}))
+                self.clock.sleep(wait)
                 continue
             raise _ObjectFailed(failure)
 
     def _list_resources(self, resp) -> list[dict]:
+        """The ``Resources`` of a filter query's ListResponse; anything else is ``ServiceIncompatible``."""
         body = resp.json()
-        if not isinstance(body, dict) or LIST_RESPONSE not in (body.get("schemas") or []) \
-                or not isinstance(body.get("totalResults"), int):
+        total = body.get("totalResults") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or not isinstance(body.get("schemas"), list) \
+                or LIST_RESPONSE not in body["schemas"] or not isinstance(total, int) or isinstance(total, bool):
             raise _ObjectFailed(incompatible(resp, "The target's answer to a filter query is not a SCIM ListResponse"))
-        resources = body.get("Resources") or []
-        if body["totalResults"] and not resources:
+        resources = body.get("Resources", [])
+        if resources is None:
+            resources = []
+        if not isinstance(resources, list):
+            raise _ObjectFailed(incompatible(resp, "The ListResponse's Resources is not a list"))
+        if total and not resources:
             raise _ObjectFailed(incompatible(resp, "The ListResponse counts results but lists no Resources"))
-        if not all(isinstance(r, dict) and r.get("id") for r in resources):
-            raise _ObjectFailed(incompatible(resp, "A resource in the ListResponse has no id"))
+        if not all(isinstance(r, dict) and _is_id(r.get("id")) for r in resources):
+            raise _ObjectFailed(incompatible(resp, "A resource in the ListResponse has no string id"))
         return resources
+
+    def _created_id(self, resp, what: str) -> str:
+        created = resp.json()
+        if not isinstance(created, dict) or not _is_id(created.get("id")):
+            raise _ObjectFailed(incompatible(resp, f"The target answered the {what} create without a string id"))
+        return created["id"]
 
     def _fail(self, item: Work, entry: LogEntry, failure: Failure) -> None:
         now = self.clock.now()
@@ -720,16 +827,21 @@ class Engine:
         attempts = (previous.attempts + 1) if previous else 1
         self.rt.escrows[item.source_id] = Escrow(
             attempts=attempts, first_failed=previous.first_failed if previous else now, last_failed=now,
-            error_code=failure.code, reason=failure.reason, object_type=item.object_type)
-        next_attempt = now + self.job.interval
+            error_code=failure.code, reason=failure.reason, object_type=item.object_type,
+            reference=failure.reference)
+        if failure.code == "InvalidAnchor":
+            self.rt.links.pop(item.source_id, None)
+        quarantine = self.job.quarantine
+        retry_at = quarantine.next_attempt if quarantine is not None and quarantine.next_attempt > now \
+            else now + self.job.interval
         entry.status = "failure"
         if not entry.action or entry.action == "other":
             entry.action = {"disable": "disable", "delete": "delete"}.get(item.action, "other")
-        retried = (f"This operation was retried {attempts - 1} times. " if attempts > 1 else "")
         entry.error = failure.error_information(
-            self.prefix, f"{retried}It will be retried again after this date: {iso(next_attempt)}")
+            self.prefix, f"This operation was retried {attempts - 1} times. It will be retried again after this "
+                         f"date: {iso(retry_at)}")
         entry.steps.append(Step(_failed_step(item.action, entry.action), "export", "failure", failure.reason,
-                                {"ErrorCode": f"{self.prefix}{failure.code}"}))
+                                {"ErrorCode": f"{self.prefix}{failure.code}", "Attempt": str(attempts)}))
 
     def _exported(self) -> None:
         self.exec.count_exported += 1
@@ -758,6 +870,7 @@ class Engine:
         entry.steps.append(Step("EntryImport", "import", "success",
                                 f"Retrieved {identity_type} '{item.display_name}' from Microsoft Entra ID.",
                                 {"ObjectId": item.source_id}))
+        self._entry_now = entry
         return entry
 
     def _log(self, entry: LogEntry) -> None:
@@ -767,6 +880,8 @@ class Engine:
         self.entra.provisioning_logs.add(entry)
 
     def _quarantine(self, reason: str, code: str, message: str) -> None:
+        """Impose (or re-impose) quarantine: one notification when a series begins or its reason
+        changes; ``nextAttempt`` from the series' schedule; disabled after 28 days."""
         now = self.clock.now()
         job = self.job
         q = job.quarantine
@@ -774,24 +889,19 @@ class Engine:
             q = Quarantine(reason=reason, series_began=now, current_began=now, next_attempt=now,
                            error_code=code, error_message=message)
             job.quarantine = q
-            self.entra.notifications.quarantined(self.sp, job, q)
+            notify = True
         else:
-            if q.reason != reason:
-                q.reason = reason
-                self.entra.notifications.quarantined(self.sp, job, q)
+            notify = q.reason != reason
+            q.reason = reason
             q.series_count += 1
             q.current_began = now
             q.error_code, q.error_message = code, message
-        elapsed = now - q.series_began
-        upcoming = [q.series_began + off for off in QUARANTINE_OFFSETS if q.series_began + off > now]
-        if upcoming:
-            q.next_attempt = upcoming[0]
-        else:
-            days = int(elapsed / timedelta(hours=24)) + 1
-            q.next_attempt = q.series_began + timedelta(hours=24 * max(days, 2))
+        q.next_attempt = next_attempt(q.series_began, now)
         job.code = "Quarantine"
-        if elapsed >= QUARANTINE_DISABLE_AFTER:
+        if should_disable(q.series_began, now):
             job.schedule_state = "Disabled"
+        if notify:
+            self.entra.notifications.quarantined(self.sp, job, q)
 
     def _abort(self, failure: Failure) -> dict:
         now = self.clock.now()
@@ -800,37 +910,34 @@ class Engine:
         self.exec.time_ended = now
         self.exec.error = {"code": f"{self.prefix}{failure.code}", "message": failure.reason,
                            "tenantActionable": True}
+        self.exec.count_escrowed = self.exec.count_escrowed_raw = len(self.rt.escrows)
         job.last_execution = self.exec
         job.count_successive_complete_failures += 1
-        self._quarantine("EncounteredQuarantineException", f"{self.prefix}{failure.code}",
-                         f"The credentials for {self.sp.display_name} were refused: {failure.reason}")
-        return {"cycleId": self.cycle_id, "state": "Failed", "quarantine": job.quarantine.to_graph(),
-                "logEntries": len(self.logs)}
+        if failure.credentials:
+            message = f"The credentials for {self.sp.display_name} were refused: {failure.reason}"
+        else:
+            message = f"{self.sp.display_name} is not compliant with the SCIM protocol: {failure.reason}"
+        self._quarantine("EncounteredQuarantineException", f"{self.prefix}{failure.code}", message)
+        return {"cycleId": self.cycle_id, "state": "Failed", "execution": self.exec.to_graph(),
+                "quarantine": job.quarantine.to_graph(), "logEntries": len(self.logs)}
 
     def _finish(self, initial: bool) -> dict:
         now = self.clock.now()
         job, rt, ex = self.job, self.rt, self.exec
         ex.time_ended = now
-        ex.count_escrowed = len(rt.escrows)
-        ex.count_escrowed_raw = len(rt.escrows)
-        in_scope_users = [sid for sid, link in rt.links.items() if link.object_type == "User"]
-        ex.count_entitled = len(in_scope_users)
-        ex.count_entitled_for_provisioning = len(in_scope_users)
         ex.state = "EntryLevelErrors" if self.failures else "Succeeded"
         job.last_execution = ex
         job.last_successful_execution = ex
-        if ex.count_exports:
+        if ex.count_exported:
             job.last_successful_execution_with_exports = ex
         job.count_successive_complete_failures = 0
-        self._check_escrow_thresholds(initial)
-        if job.quarantine is not None and job.quarantine.reason == "EncounteredQuarantineException":
-            job.quarantine = None
-        elif job.quarantine is not None and job.quarantine.reason in ("EncounteredEscrowProportionThreshold",
-                                                                        "EncounteredTotalEscrowThreshold") \
-                and not self._threshold_tripped:
-            job.quarantine = None
-        elif job.quarantine is not None and job.quarantine.reason == "TooManyDeletes" and not rt.staged_deletes:
-            job.quarantine = None
+        tripped = self._check_escrow_thresholds(initial)
+        ex.count_escrowed = ex.count_escrowed_raw = len(rt.escrows)
+        q = job.quarantine
+        if q is not None and (q.reason == "EncounteredQuarantineException"
+                              or q.reason in (PROPORTION, TOTAL) and not tripped
+                              or q.reason == "TooManyDeletes" and not rt.staged_deletes):
+            job.quarantine = None  # any successful cycle lifts quarantine
         if job.quarantine is None and job.code in ("NotRun", "Active", "Quarantine", "NotConfigured"):
             job.code = "Active"
         if not rt.escrows and job.quarantine is None:
@@ -845,30 +952,40 @@ class Engine:
                 "logEntries": len(self.logs), "escrows": len(rt.escrows),
                 "quarantine": job.quarantine.to_graph() if job.quarantine else None}
 
-    _threshold_tripped = False
-
-    def _check_escrow_thresholds(self, initial: bool) -> None:
-        s = self.sync.settings
+    def _check_escrow_thresholds(self, initial: bool) -> bool:
+        """Simulator choice: the thresholds are evaluated once, at the end of the cycle. In the initial
+        cycle a tripped threshold prunes the escrows (``escrowsPruned``) and pauses the job after the
+        cycle instead of quarantining it (Graph's ``synchronizationStatus.escrowsPruned``)."""
         escrows = list(self.rt.escrows.values())
-        total = len(escrows)
-        non_reference = sum(1 for e in escrows if not e.reference)
-        if total < s["escrowEvaluationFloor"]:
-            return
-        reason = None
-        if total >= s["escrowAbsoluteThreshold"] or non_reference > s["escrowNonReferenceThreshold"]:
-            reason = "EncounteredTotalEscrowThreshold"
-        elif self.events and self.failures / self.events > s["escrowProportionThreshold"]:
-            reason = "EncounteredEscrowProportionThreshold"
+        reason = escrow_threshold_reason(
+            escrowed=len(escrows), non_reference=sum(1 for e in escrows if not e.reference),
+            failures=self.failures, events=self.events, settings=self.sync.settings)
         if reason is None:
-            return
-        self._threshold_tripped = True
+            return False
         if initial:
             self.rt.escrows.clear()
             self.job.escrows_pruned = True
             self.job.pause_after_cycle = True
-            return
-        self._quarantine(reason, reason, f"{total} objects are escrowed ({self.failures} of {self.events} events "
-                                         "failed in the last cycle).")
+            return True
+        self._quarantine(reason, reason, f"{len(escrows)} objects are escrowed ({self.failures} of {self.events} "
+                                         "objects failed in the last cycle).")
+        return True
+
+
+def _required_targets(schema: dict, object_mapping: dict) -> list[str]:
+    """The mapped target attributes the schema's target directory marks ``required``."""
+    mapped = {m.get("targetAttributeName") for m in object_mapping.get("attributeMappings") or []
+              if isinstance(m, dict)}
+    for rule, candidate in object_mappings(schema):
+        if candidate is object_mapping:
+            obj = object_definition(schema, rule.get("targetDirectoryName"), object_mapping.get("targetObjectName"))
+            return [name for name, a in attribute_definitions(obj).items() if a.get("required") and name in mapped]
+    return []
+
+
+def _is_id(value: Any) -> bool:
+    """A SCIM ``id`` is a non-empty string (RFC 7643 §3.1); a number or anything else is not."""
+    return isinstance(value, str) and bool(value.strip())
 
 
 class _ObjectFailed(Exception):

@@ -11,6 +11,8 @@ SPEC §3.8) followed by the failure's name. Simulator choice for classifying a t
 * 404 on a cached id → ``InvalidAnchor``; 409 → ``EntryConflict`` on create, ``Conflict`` otherwise;
 * 429 → ``TooManyRequests``; 5xx → ``InternalServerError``; a timeout → ``Timeout``; no connection →
   ``ServiceUnavailable``; a 2xx the connector cannot read → ``ServiceIncompatible``.
+* 404 on a filter query (matching) → ``NotFoundInsteadOfEmptyList``: the compliance failure of the
+  Test Connection probe, which quarantines the job (the engine decides that).
 """
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ class Failure:
     transient: bool = True
     credentials: bool = False  # 401/403 not explained by a license: quarantine material
     retry_after: float | None = None
+    reference: bool = False  # a failed reference (group membership) export
 
     def error_information(self, prefix: str, additional: str | None = None) -> dict:
         return {
@@ -101,6 +104,8 @@ def classify(resp: TargetResponse, *, operation: str) -> Failure:
         return Failure("InsufficientRights", reason, status, credentials=True)
     if status == 404 and operation in ("update", "read"):
         return Failure("InvalidAnchor", reason, status, transient=False)
+    if status == 404 and operation == "match":
+        return Failure("NotFoundInsteadOfEmptyList", reason, status, transient=False)
     if status == 409:
         return Failure("EntryConflict" if operation == "create" else "Conflict", reason, status, transient=False)
     if status == 429:
@@ -115,6 +120,14 @@ def classify(resp: TargetResponse, *, operation: str) -> Failure:
 
 def incompatible(resp: TargetResponse, what: str) -> Failure:
     return Failure("ServiceIncompatible", f"{what}. {web_response_reason(resp)}", resp.status, transient=False)
+
+
+def unexpected(exc: Exception) -> Failure:
+    """Simulator choice: an error the connector did not foresee while processing one object (an answer
+    of a shape nothing checked for) fails that object as ``ServiceIncompatible``, naming the error."""
+    text = str(exc).splitlines()[0][:300] if str(exc) else ""
+    return Failure("ServiceIncompatible", "The object could not be processed "
+                   f"({type(exc).__name__}{': ' + text if text else ''}).", transient=False)
 
 
 # -- reading a SCIM resource ------------------------------------------------------------------------

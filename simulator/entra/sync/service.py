@@ -328,10 +328,18 @@ class Synchronization:
                 self.run_cycle(sp_id, job)
 
     def run_cycle(self, sp_id: str, job: SyncJob) -> dict:
+        """One cycle of ``job``. Nothing escapes it: an error the engine did not catch per object fails
+        the cycle (``lastExecution.state`` Failed) and the schedule continues, so that advancing the
+        clock never answers 500."""
         from ..provisioning.engine import Engine
 
         with self.lock:
-            result = Engine(self, sp_id, job).run_cycle()
+            engine = None
+            try:
+                engine = Engine(self, sp_id, job)
+                result = engine.run_cycle()
+            except Exception as exc:  # noqa: BLE001 - the clock and the admin API must survive any cycle
+                result = engine.fail_cycle(exc) if engine is not None else {"state": "Failed", "error": str(exc)}
             self._schedule_next(job)
             return result
 
