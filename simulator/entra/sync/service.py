@@ -278,6 +278,7 @@ class Synchronization:
     def put_schema(self, sp_id: str, job_id: str, body: Any) -> None:
         from ..provisioning.mappings import validate_schema
 
+        self.get_job(sp_id, job_id)  # an unknown job is a 404 whatever the body
         if not isinstance(body, dict):
             raise SyncError(400, "The request body must be a synchronizationSchema object.", "BadRequest")
         errors = validate_schema(body)
