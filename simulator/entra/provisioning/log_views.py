@@ -1,7 +1,7 @@
 """``GET /auditLogs/provisioning`` (SPEC §3.8): provisioningObjectSummary items with ``$filter`` on
 jobId, cycleId, servicePrincipal/id, sourceIdentity/id, targetIdentity/id, provisioningAction,
 provisioningStatusInfo/status and activityDateTime; ``$top``; ``$orderby activityDateTime``;
-``@odata.nextLink`` paging."""
+``@odata.nextLink`` paging (the link spells ``$top`` / ``$skiptoken`` with a literal ``$``, as Graph's do)."""
 from __future__ import annotations
 
 from flask import Blueprint, request
@@ -54,7 +54,7 @@ def logs_blueprint(entra) -> Blueprint:
             from urllib.parse import urlencode
 
             extra["@odata.nextLink"] = (f"{graph_base_url()}/auditLogs/provisioning?"
-                                        f"{urlencode({**keep, '$skiptoken': page.next_token})}")
+                                        f"{urlencode({**keep, '$skiptoken': page.next_token}, safe='$')}")
         return graph_json(graph_collection("auditLogs/provisioning", [e.to_graph() for e in page.items], **extra))
 
     @bp.get("/auditLogs/provisioning/<entry_id>")
