@@ -3,6 +3,11 @@
 Entra is wired to GoToMeeting (the GoToMeeting template's default BaseAddress and OAuth URIs point at the
 fake GoToMeeting) and GoToMeeting knows Entra as an OAuth client whose redirect URI is Entra's
 ``/portal/TokenAuthorize``. ``--describe FILE`` writes the running lab's description as JSON (SPEC §5).
+
+Simulator choices: the description's SCIM token stays valid across ``POST /_admin/reset`` (it is issued
+again after every reset; a reset with another seed issues another token). With ``--tls`` the lab setting
+``targetCaBundle`` defaults to the lab's CA bundle, so that Entra trusts the fake GoToMeeting it talks
+to. The description adds ``tenantDomain``, ``clock`` and ``seed`` to SPEC §5's keys.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 
 from .core.clock import VirtualClock
+from .core.errors import LabHTTPError
 from .core.lab import Lab
 from .core.server import LiveServer
 from .core.tls import TLSFiles, make_tls
@@ -117,11 +123,26 @@ def start_lab(args: argparse.Namespace) -> RunningLab:
     goto_app = create_gotomeeting(goto_config, lab)
     entra_app = create_entra(entra_config, lab)
     goto_server = LiveServer(goto_app, args.host, args.gotomeeting_port, tls=tls, name="gotomeeting").start()
-    entra_server = LiveServer(entra_app, args.host, args.entra_port, tls=tls, name="entra").start()
+    try:
+        entra_server = LiveServer(entra_app, args.host, args.entra_port, tls=tls, name="entra").start()
+    except BaseException:
+        goto_server.stop()  # its threads would keep a failed process alive
+        raise
     connect(entra_app, goto_app, entra_server.url, goto_server.url)
+    entra = entra_app.extensions["entra"]
     goto = goto_app.extensions["gotomeeting"]
-    token = goto.oauth.issue_static_token().value
-    return RunningLab(lab, entra_server, goto_server, entra_app.extensions["entra"], goto, tls, token)
+
+    def prepare() -> str:
+        """What serve adds to a freshly reset lab: with TLS, Entra's outbound calls (Authorize, Test
+        Connection, cycles) trust the lab's CA; and the static SCIM token of the description. A reset
+        rewinds the seeded streams, so the token issued after it is the described one again."""
+        if tls is not None:
+            entra.sync.update_settings({"targetCaBundle": tls.ca_bundle})
+        return goto.oauth.issue_static_token().value
+
+    token = prepare()
+    lab.attach(prepare)
+    return RunningLab(lab, entra_server, goto_server, entra, goto, tls, token)
 
 
 def connect(entra_app, goto_app, entra_url: str, goto_url: str) -> None:
@@ -136,7 +157,19 @@ def connect(entra_app, goto_app, entra_url: str, goto_url: str) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    running = start_lab(args)
+    # Handlers first: a SIGTERM that arrives while the lab starts (or right after the description is
+    # written) still ends in a clean stop with exit code 0.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        running = start_lab(args)
+    except LabHTTPError as exc:  # an option the lab cannot honour, such as an unknown --fixture
+        print(f"python -m simulator serve: error: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a port in use, an address not on this host, an unwritable --tls-dir
+        print(f"python -m simulator serve: cannot start the lab: {exc}", file=sys.stderr)
+        return 1
     description = running.describe()
     if args.describe:
         tmp = f"{args.describe}.tmp"
@@ -155,9 +188,6 @@ def serve(args: argparse.Namespace) -> int:
         print(f"CA bundle    {description['caBundle']}")
     print(f"Clock        {args.clock}" + (f" x{args.time_scale}" if args.clock == "real" else "")
           + f"  seed {running.lab.seed}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
     running.stop()
     return 0
