@@ -47,6 +47,20 @@ def scim_job(lab, ctx, dialect: str = "legacy", base_url: str | None = None) -> 
                                                   {"key": "SecretToken", "value": lab.static_scim_token()}]})
 
 
+def map_role(lab, ctx, role: str = "organizer") -> None:
+    """Give the non-gallery app's user mapping a constant GoToMeeting role (GoToMeeting refuses an active
+    user without one): ``roles[primary eq "True"].value`` ← ``"<role>"``."""
+    schema = graph(lab, ctx).get(job_path(ctx, "/schema"))
+    schema.pop("@odata.context", None)
+    users = schema["synchronizationRules"][0]["objectMappings"][0]
+    users["attributeMappings"].append({
+        "source": {"expression": f'"{role}"', "name": role, "type": "Constant", "parameters": []},
+        "targetAttributeName": 'roles[primary eq "True"].value', "matchingPriority": 0, "flowType": "Always",
+        "defaultValue": None, "flowBehavior": "FlowWhenChanged"})
+    resp = graph(lab, ctx).request("PUT", job_path(ctx, "/schema"), json=schema)
+    assert resp.status_code == 204, resp.text
+
+
 def start(lab, ctx) -> None:
     _start(lab, ctx)
 
