@@ -111,12 +111,13 @@ def _credentials(base: str) -> dict:
 
 
 @pytest.mark.parametrize("base, words", [
-    (f"http://127.0.0.1:{_free_port()}/scim", "unable to connect"),
+    ("http://127.0.0.1:{free_port}/scim", "unable to connect"),
     ("ftp://files.example/scim", "is not an HTTP or HTTPS URL"),
     ("scim.example.com/v2", "is not an HTTP or HTTPS URL"),
     ("", "is not an HTTP or HTTPS URL"),
 ])
 def test_validate_credentials_with_an_unusable_tenant_url(api, base, words):
+    base = base.format(free_port=_free_port())
     error = _unchanged(api, "POST", api.job("/validateCredentials"), 400, json=_credentials(base))
     assert error["code"] == "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable", error
     assert words in error["message"], error

@@ -40,7 +40,9 @@ Simulator choices (Microsoft does not publish them):
   changes read (every object on a full import), ``countImportedReferenceDeltas`` membership changes read,
   ``countEntitled`` / ``countEntitledForProvisioning`` processed objects in scope, ``countExports``
   objects whose export was attempted, ``countExported`` those that succeeded, ``countEscrowed`` /
-  ``countEscrowedRaw`` objects in escrow after the cycle.
+  ``countEscrowedRaw`` objects in escrow after the cycle. ``lastSuccessfulExecution`` is the last cycle
+  without any error, ``lastSuccessfulExecutionWithExports`` the last such cycle that exported something;
+  steady state is reached by a cycle that leaves nothing in escrow and the job out of quarantine.
 """
 from __future__ import annotations
 
@@ -279,8 +281,9 @@ class Engine:
             obj_type = self.rt.escrows[source_id].object_type
             (groups if obj_type == "Group" else users).setdefault(source_id, None)
         if self.rt.force_deletes:
-            for source_id in self.rt.staged_deletes:
-                users.setdefault(source_id, None)
+            for source_id in self.rt.links:  # the link order keeps the requests' order reproducible
+                if source_id in self.rt.staged_deletes:
+                    users.setdefault(source_id, None)
         return list(users), list(groups), deltas, reference_deltas
 
     def _collect_change(self, change, users: dict, groups: dict) -> None:
@@ -746,21 +749,19 @@ class Engine:
             member_link = self.rt.links.get(member_id)
             if member_link is not None and member_link.object_type == "User":
                 wanted[member_id] = member_link.target_id
-        add = [mid for mid in wanted if mid not in link.members]
-        remove = [mid for mid in list(link.members) if mid not in wanted]
+        add = [mid for mid in wanted if mid not in link.member_targets]
+        remove = [mid for mid in link.member_targets if mid not in wanted]
         if add:
             self._send("PATCH", f"/Groups/{link.target_id}", build_add_members([wanted[m] for m in add], self.dialect),
                        operation="update")
-            link.members.update(add)
             link.member_targets.update({m: wanted[m] for m in add})
             entry.modified.append({"displayName": "members", "oldValue": None,
                                    "newValue": ", ".join(wanted[m] for m in add)})
-        targets = [link.member_targets[m] for m in remove if link.member_targets.get(m)]
+        targets = [link.member_targets[m] for m in remove]
         if targets:
             self._send("PATCH", f"/Groups/{link.target_id}", build_remove_members(targets, self.dialect),
                        operation="update")
             entry.modified.append({"displayName": "members", "oldValue": ", ".join(targets), "newValue": None})
-        link.members.difference_update(remove)
         for member_id in remove:
             link.member_targets.pop(member_id, None)
         return bool(add or targets)
@@ -927,9 +928,10 @@ class Engine:
         ex.time_ended = now
         ex.state = "EntryLevelErrors" if self.failures else "Succeeded"
         job.last_execution = ex
-        job.last_successful_execution = ex
-        if ex.count_exported:
-            job.last_successful_execution_with_exports = ex
+        if not self.failures:
+            job.last_successful_execution = ex
+            if ex.count_exported:
+                job.last_successful_execution_with_exports = ex
         job.count_successive_complete_failures = 0
         tripped = self._check_escrow_thresholds(initial)
         ex.count_escrowed = ex.count_escrowed_raw = len(rt.escrows)

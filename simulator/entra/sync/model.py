@@ -119,8 +119,9 @@ class Link:
     active: bool = True
     display_name: str = ""
     object_type: str = "User"  # User | Group
-    members: set[str] = field(default_factory=set)  # groups: the source ids of members exported
-    member_targets: dict[str, str] = field(default_factory=dict)  # groups: member source id -> target id
+    #: groups: the members exported, source id -> target id, in the order they were added (the order of
+    #: later removals, so that two runs with one seed send byte-identical requests)
+    member_targets: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

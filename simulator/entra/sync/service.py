@@ -230,10 +230,7 @@ class Synchronization:
             job.pause_after_cycle = False
             if job.quarantine is not None:
                 job.quarantine = None
-            if job.last_successful_execution is None:
-                job.code = "NotRun"
-            else:
-                job.code = "Active"
+            job.code = "Active" if job.runtime.initial_done else "NotRun"
             job.next_due = now
 
     def pause_job(self, sp_id: str, job_id: str) -> None:
@@ -263,7 +260,7 @@ class Synchronization:
             job.quarantine = None
             job.count_successive_complete_failures = 0
             if job.code == "Quarantine":
-                job.code = "Active" if job.last_successful_execution else "NotRun"
+                job.code = "Active" if job.runtime.initial_done else "NotRun"
         if "ConnectorDataStore" in scopes:
             rt.forget_links()
             rt.watermark = None
