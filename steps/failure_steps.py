@@ -106,7 +106,8 @@ def seed_users(lab, ctx, count: int) -> list[dict]:
     """``count`` Faker users added to the tenant; their Graph objects (id, userPrincipalName...)."""
     before = {u["id"] for u in graph(lab, ctx).all_pages("/users", params={"$top": 999, "$select": "id"})}
     lab.entra_admin("POST", "/seed", json={"users": count})
-    users = graph(lab, ctx).all_pages("/users", params={"$top": 999})
+    users = graph(lab, ctx).all_pages("/users", params={
+        "$top": 999, "$select": "id,userPrincipalName,displayName,givenName,surname,mail,mailNickname,department"})
     return [u for u in users if u["id"] not in before]
 
 
