@@ -206,8 +206,14 @@ class Engine:
 
     def run_on_demand(self, subjects: list[tuple[str, str]]) -> dict:
         """Provision one user, or one group and its (at most 5) members, now; answer Graph's
-        ``stringKeyStringValuePair`` whose ``key`` and ``value`` are JSON strings (the outcome, and the
-        log entries with their steps and modified properties)."""
+        ``stringKeyStringValuePair`` whose ``key`` and ``value`` are JSON strings.
+
+        Simulator choice for the two strings (Microsoft documents only that both are JSON): ``key`` is the
+        outcome ``{"result": Success|Failure|Skipped, "action", "sourceIdentity", "targetIdentity"}``;
+        ``value`` the details ``{"provisioningSteps", "modifiedProperties", "errorInformation",
+        "entries"}`` where ``entries`` are the provisioning log entries written (the group's members
+        included). For a group the mapping does not provision (GoToMeeting), the outcome sums up its
+        members: Failure if one failed, else Success if one was exported, else Skipped."""
         import json
 
         from ..sync.model import SyncError
@@ -239,12 +245,18 @@ class Engine:
         finally:
             self.client.close()
         entries = [e.to_graph() for e in self.logs]
-        main = next((e for e in entries if e["sourceIdentity"]["id"] == object_id), entries[-1] if entries else None)
-        status = main["provisioningStatusInfo"]["status"] if main else "skipped"
-        outcome = {"result": {"success": "Success", "failure": "Failure"}.get(status, "Skipped"),
-                   "action": main["provisioningAction"] if main else "other",
-                   "sourceIdentity": main["sourceIdentity"] if main else None,
-                   "targetIdentity": main["targetIdentity"] if main else None}
+        main = next((e for e in entries if e["sourceIdentity"]["id"] == object_id), None)
+        if main is not None:
+            status = main["provisioningStatusInfo"]["status"]
+            outcome = {"result": _RESULTS.get(status, "Skipped"), "action": main["provisioningAction"],
+                       "sourceIdentity": main["sourceIdentity"], "targetIdentity": main["targetIdentity"]}
+        else:  # a group the mapping does not provision: the outcome of its members
+            statuses = {e["provisioningStatusInfo"]["status"] for e in entries}
+            result = "Failure" if "failure" in statuses else "Success" if "success" in statuses else "Skipped"
+            outcome = {"result": result, "action": "other",
+                       "sourceIdentity": {"id": object_id, "displayName": obj.display_name, "identityType": "Group",
+                                          "details": {}},
+                       "targetIdentity": None}
         details = {"provisioningSteps": main["provisioningSteps"] if main else [],
                    "modifiedProperties": main["modifiedProperties"] if main else [],
                    "errorInformation": main["provisioningStatusInfo"]["errorInformation"] if main else None,
@@ -972,6 +984,9 @@ class Engine:
         self._quarantine(reason, reason, f"{len(escrows)} objects are escrowed ({self.failures} of {self.events} "
                                          "objects failed in the last cycle).")
         return True
+
+
+_RESULTS = {"success": "Success", "failure": "Failure", "skipped": "Skipped", "warning": "Warning"}
 
 
 def _required_targets(schema: dict, object_mapping: dict) -> list[str]:

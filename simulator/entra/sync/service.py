@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..apps.model import AppsError
-from .model import (CREDENTIAL_KEYS, DEFAULT_INTERVAL, SyncError, SyncJob, parse_reset_scope,
+from .model import (CREDENTIAL_KEYS, DEFAULT_INTERVAL, SyncError, SyncJob, parse_job_settings, parse_reset_scope,
                     parse_secrets)
 
 #: Simulator choice: the lab's settings (PUT /_admin/settings). Thresholds are Microsoft's numbers.
@@ -156,6 +156,12 @@ class Synchronization:
         with self.lock:
             return list(self._state(sp_id).jobs.values())
 
+    def update_job(self, sp_id: str, job_id: str, body: Any) -> None:
+        """``PATCH jobs/{id}``: the job's ``synchronizationJobSettings`` (see ``parse_job_settings``)."""
+        with self.lock:
+            job = self.get_job(sp_id, job_id)
+            job.settings.update(parse_job_settings(body))
+
     def delete_job(self, sp_id: str, job_id: str) -> None:
         with self.lock:
             self.get_job(sp_id, job_id)
@@ -262,7 +268,10 @@ class Synchronization:
             if job.code == "Quarantine":
                 job.code = "Active" if job.runtime.initial_done else "NotRun"
         if "ConnectorDataStore" in scopes:
-            rt.forget_links()
+            # Simulator choice: with ForceDeletes in the same restart (Full), the links of the staged
+            # deletions are kept, so that the deletions they stand for still reach the target.
+            keep = rt.staged_deletes if "ForceDeletes" in scopes else set()
+            rt.links = {k: v for k, v in rt.links.items() if k in keep}
             rt.watermark = None
         if "ForceDeletes" in scopes:
             rt.force_deletes = True

@@ -51,6 +51,12 @@ def sync_blueprint(entra) -> Blueprint:
         job = _call(sync.get_job, sp_id, job_id)
         return graph_json(graph_entity(f"servicePrincipals('{sp_id}')/synchronization/jobs", job.to_graph()))
 
+    @bp.patch(f"{base}/jobs/<job_id>")
+    def update_job(sp_id, job_id):
+        entra.require_graph(PERMISSION)
+        _call(sync.update_job, sp_id, job_id, body())
+        return graph_no_content()
+
     @bp.delete(f"{base}/jobs/<job_id>")
     def delete_job(sp_id, job_id):
         entra.require_graph(PERMISSION)
