@@ -199,11 +199,11 @@ UNKNOWN_SP = "00000000-1111-4222-8333-444444444444"
 
 
 @pytest.mark.parametrize("method, suffix", [
-    ("GET", ""), ("DELETE", ""), ("POST", "/start"), ("POST", "/pause"), ("POST", "/restart"),
+    ("GET", ""), ("PATCH", ""), ("DELETE", ""), ("POST", "/start"), ("POST", "/pause"), ("POST", "/restart"),
     ("GET", "/schema"), ("PUT", "/schema"), ("POST", "/validateCredentials"), ("POST", "/provisionOnDemand"),
 ])
 def test_an_unknown_job_is_404(api, method, suffix):
-    body = {} if method in ("POST", "PUT") else None
+    body = {} if method in ("POST", "PUT", "PATCH") else None
     error = _unchanged(api, method, api.job(suffix, job="scim.nope.0000"), 404, json=body)
     assert error["code"] == "Request_ResourceNotFound", error
 
@@ -246,3 +246,27 @@ def test_a_bad_lab_setting_is_refused(api):
         resp = api.client.put("/_admin/settings", json=body)
         assert resp.status_code == 400, (body, resp.get_data(as_text=True))
     assert api.client.get("/_admin/settings").get_json() == before
+
+
+@pytest.mark.parametrize("body, words", [
+    ({}, "must be"),
+    ({"synchronizationJobSettings": {"QuarantineTooManyDeletesThreshold": "5"}}, "must be"),
+    ({"synchronizationJobSettings": [{"name": "Frobnicate", "value": "1"}]}, "'Frobnicate' is not supported"),
+    ({"synchronizationJobSettings": [{"name": "QuarantineTooManyDeletesThreshold", "value": 5}]},
+     "non-negative integer"),
+    ({"synchronizationJobSettings": [{"name": "QuarantineTooManyDeletesThreshold", "value": "-1"}]},
+     "non-negative integer"),
+    ({"synchronizationJobSettings": [], "schedule": {}}, "must be"),
+])
+def test_a_bad_job_settings_patch_is_refused(api, body, words):
+    error = _unchanged(api, "PATCH", api.job(), 400, json=body)
+    assert words in error["message"], error
+
+
+def test_the_deletion_threshold_can_be_patched(api):
+    body = {"synchronizationJobSettings": [{"name": "QuarantineTooManyDeletesThreshold", "value": "25"}]}
+    api.ok("PATCH", api.job(""), json=body)
+    job = api.ok("GET", api.job(""))
+    assert job["synchronizationJobSettings"] == [{"name": "QuarantineTooManyDeletesThreshold", "value": "25"}]
+    api.ok("PATCH", api.job(""), json={"synchronizationJobSettings": [
+        {"name": "QuarantineTooManyDeletesThreshold", "value": "500"}]})
