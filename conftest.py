@@ -3,6 +3,7 @@ pytest_plugins = [
     "steps.context",
     "steps.gotomeeting_steps",
     "steps.provisioning_steps",
+    "steps.target_steps",
     "steps.failure_steps",
     "steps.graph_steps",
 ]
