@@ -20,12 +20,19 @@ $(STAMP): requirements.txt
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(JOBS)),-n $(JOBS)) $(PYTEST_ARGS)
 
-# The conformance suite (Gherkin scenarios) against the built-in fakes, with reports under reports/.
+# The conformance suite (Gherkin scenarios) against the built-in fakes, with reports under reports/
+# (junit.xml, cucumber.json, summary.md, summary.html, transcripts/). Vendor mode: TARGET_URL=…
+# TARGET_TOKEN=… [TARGET_CA=…] [TARGET_DOMAIN=…] [TARGET_ROLE=…] [DIALECT=legacy|aadOptscim062020|both]
+# runs the @target scenarios against that SCIM server (read from the environment by fixtures/target.py).
 conformance: $(STAMP)
 	@mkdir -p reports
 	$(BIN)/python -m pytest steps -q $(if $(filter-out 0,$(JOBS)),-n $(JOBS)) \
 		$(if $(TAGS),-m "$(TAGS)") \
-		--junitxml=reports/junit.xml --cucumberjson=reports/cucumber.json $(PYTEST_ARGS)
+		--junitxml=reports/junit.xml --cucumberjson=reports/cucumber.json --report-dir=reports $(PYTEST_ARGS)
+
+# The step catalogue docs/STEPS.md, generated from the step definitions.
+steps: $(STAMP)
+	$(BIN)/python -m simulator.tools.step_catalogue --out docs/STEPS.md
 
 serve: $(STAMP)
 	$(BIN)/python -m simulator serve $(SERVE_ARGS)
