@@ -6,7 +6,8 @@ initial cycle and two incremental cycles that change 100 users and unassign 50. 
 within three more cycles GoToMeeting equals the desired state exactly: every in-scope user once, active,
 with the right attributes and role; every unassigned user inactive (or never created); no duplicates.
 The provisioning logs account for every injected failure (one failed entry per fault hit, with the
-error code of its kind) and for every retry (each failed object is looked at again in the next cycle,
+error code of its kind; a request that times out without a stall on a busy machine is one more Timeout)
+and for every retry (each failed object is looked at again in the next cycle,
 its entry counting the earlier attempts).
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ CHANGED = 100
 UNASSIGNED = 50
 #: Each rule is tried in turn; four rules at 5.5 % fail about 20 % of the requests.
 FAULTS = [
-    ({"action": "stall", "stallSeconds": 0.6, "probability": 0.004, "times": 3}, "Timeout"),
+    ({"action": "stall", "stallSeconds": 0.8, "probability": 0.004, "times": 3}, "Timeout"),
     ({"action": "status", "status": 429, "retryAfter": 30, "probability": 0.055}, "TooManyRequests"),
     ({"action": "status", "status": 500, "probability": 0.055}, "InternalServerError"),
     ({"action": "status", "status": 503, "probability": 0.055}, "InternalServerError"),
@@ -50,7 +51,7 @@ def _actual(resource: dict) -> dict:
 
 def test_chaos_convergence(lab, ctx):
     gallery_job(lab, ctx)
-    settings(lab, targetTimeoutSeconds=0.3)
+    settings(lab, targetTimeoutSeconds=0.5)
     lab.set_seats(USERS + 100)
     people = seed_users(lab, ctx, USERS)
     assignments = {u["id"]: assign(lab, ctx, u["id"], "Organizer") for u in people}
@@ -105,6 +106,10 @@ def test_chaos_convergence(lab, ctx):
     expected_codes = Counter()
     for (rule, code), rule_id in zip(FAULTS, sorted(hits, key=lambda r: int(r.split("-")[1]))):
         expected_codes[f"GoToMeeting{code}"] += hits[rule_id]
+    # a busy machine may time out a request no fault stalled: timeouts are at least the stalls
+    timeouts = "GoToMeetingTimeout"
+    assert by_code[timeouts] >= expected_codes[timeouts], (by_code, hits)
+    del by_code[timeouts], expected_codes[timeouts]
     assert by_code == +expected_codes, (by_code, hits)
     cycle_order = list(dict.fromkeys(e["cycleId"] for e in entries))
     history = defaultdict(list)
