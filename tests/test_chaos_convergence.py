@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from steps.failure_steps import (assign, clear_faults, fault, gallery_job, logs, run_now, seed_users, settings,
+from steps.failure_steps import (assign, clear_faults, fault, gallery_job, logs, seed_users, settings,
                                  start, status, target_users, unassign)
 from steps.provisioning_steps import graph
 

@@ -40,7 +40,7 @@ Feature: Quarantine
   Scenario: Authorizing again lifts the quarantine at the next attempt
     When GoTo revokes every token of the team administrator
     And 80 virtual minutes pass
-    And the admin authorizes again with the GoToMeeting team administrator account
+    And the admin authorizes with the GoToMeeting team administrator account
     And the display name of "B.Simon" is changed to "Barbara Simon"
     And 360 virtual minutes pass
     Then the last cycle ran at minute 440
@@ -51,7 +51,7 @@ Feature: Quarantine
   Scenario: Turning provisioning on again clears the quarantine and runs a cycle now
     When GoTo revokes every token of the team administrator
     And 80 virtual minutes pass
-    And the admin authorizes again with the GoToMeeting team administrator account
+    And the admin authorizes with the GoToMeeting team administrator account
     And the admin turns provisioning on again
     And 0 virtual minutes pass
     Then the last cycle ran at minute 80

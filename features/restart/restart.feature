@@ -18,7 +18,7 @@ Feature: Restart provisioning, and the accidental-deletion threshold
   Scenario: The portal's Restart provisioning lifts the quarantine and looks at every user again
     When GoTo revokes every token of the team administrator
     And 80 virtual minutes pass
-    And the admin authorizes again with the GoToMeeting team administrator account
+    And the admin authorizes with the GoToMeeting team administrator account
     And the admin restarts provisioning
     Then the job status is "Active"
     When 0 virtual minutes pass
@@ -48,7 +48,7 @@ Feature: Restart provisioning, and the accidental-deletion threshold
   Scenario: QuarantineState lifts the quarantine at once
     When GoTo revokes every token of the team administrator
     And 80 virtual minutes pass
-    And the admin authorizes again with the GoToMeeting team administrator account
+    And the admin authorizes with the GoToMeeting team administrator account
     And the admin restarts provisioning with the reset scope "QuarantineState"
     Then the job status is "Active"
     When 0 virtual minutes pass

@@ -636,14 +636,17 @@ class Engine:
         self._exported()
 
     def _delete(self, item: Work, entry: LogEntry) -> None:
+        """DELETE a purged user, or a group that left the scope (a 404 means it is already gone)."""
         link = self.rt.links[item.source_id]
         entry.target_identity["id"] = link.target_id
-        resp = self._send("DELETE", f"/Users/{link.target_id}", operation="delete", accept=(404,))
+        collection = "Users" if item.object_type == "User" else "Groups"
+        resp = self._send("DELETE", f"/{collection}/{link.target_id}", operation="delete", accept=(404,))
         self.rt.links.pop(item.source_id, None)
         entry.action, entry.status = "delete", "success"
+        why = " left the scope and" if item.object_type == "Group" else ""
         entry.steps.append(Step("EntryExportDelete", "export", "success",
-                                f"User '{item.display_name}' was deleted from {self.sp.display_name}"
-                                + (" (it was already gone)." if resp.status == 404 else "."),
+                                f"{item.object_type} '{item.display_name}'{why} was deleted from "
+                                f"{self.sp.display_name}" + (" (it was already gone)." if resp.status == 404 else "."),
                                 {"TargetId": link.target_id}))
         self._exported()
 
@@ -679,21 +682,10 @@ class Engine:
             self.exec.count_entitled_for_provisioning += 1
         entry = self._entry(item)
         self._attempted = False
-        self._guarded(item, entry, self._export_group if live else self._delete_group)
+        self._guarded(item, entry, self._export_group if live else self._delete)
         if self._attempted:
             self.exec.count_exports += 1
         self._log(entry)
-
-    def _delete_group(self, item: Work, entry: LogEntry) -> None:
-        link = self.rt.links[item.source_id]
-        entry.target_identity["id"] = link.target_id
-        resp = self._send("DELETE", f"/Groups/{link.target_id}", operation="delete", accept=(404,))
-        self.rt.links.pop(item.source_id, None)
-        entry.action, entry.status = "delete", "success"
-        entry.steps.append(Step("EntryExportDelete", "export", "success",
-                                f"Group '{item.display_name}' left the scope and was deleted"
-                                + (" (it was already gone)." if resp.status == 404 else ".")))
-        self._exported()
 
     def _export_group(self, item: Work, entry: LogEntry) -> None:
         group = item.source
