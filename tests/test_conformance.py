@@ -68,9 +68,9 @@ class Run:
     _result: tuple[int, str] | None = None
 
     @classmethod
-    def start(cls, report_dir: Path, *args: str, **env: str) -> "Run":
+    def start(cls, report_dir: Path, *args: str, tests: str = "steps/test_target.py", **env: str) -> "Run":
         report_dir.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "pytest", "steps/test_target.py", "-q", "-p", "no:cacheprovider",
+        command = [sys.executable, "-m", "pytest", tests, "-q", "-p", "no:cacheprovider",
                    f"--report-dir={report_dir}", f"--junitxml={report_dir / 'junit.xml'}",
                    f"--cucumberjson={report_dir / 'cucumber.json'}", *args]
         proc = subprocess.Popen(command, cwd=ROOT, env=_clean_env(**env), stdout=subprocess.PIPE,
@@ -93,11 +93,12 @@ class Run:
         return found
 
 
-def _serve(directory: Path) -> tuple[subprocess.Popen, Path]:
+def _serve(directory: Path, *options: str) -> tuple[subprocess.Popen, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     describe = directory / "lab.json"
     proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--entra-port", "0", "--gotomeeting-port",
-                             "0", "--users", "0", "--groups", "0", "--seed", "77", "--describe", str(describe)],
+                             "0", "--users", "0", "--groups", "0", "--seed", "77", "--describe", str(describe),
+                             *options],
                             cwd=ROOT, env=_clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     return proc, describe
 
@@ -108,23 +109,27 @@ def _described(proc: subprocess.Popen, describe: Path) -> dict:
         assert proc.poll() is None, f"serve ended: {proc.stderr.read()}"
         assert time.monotonic() < deadline, "serve did not write its description"
         time.sleep(0.05)
-    return json.loads(describe.read_text())["gotomeeting"]
+    description = json.loads(describe.read_text())
+    return {**description["gotomeeting"], "caBundle": description["caBundle"]}
 
 
 def _quirks(goto: dict, **switches: bool) -> None:
-    resp = requests.put(f"{goto['baseUrl']}/_admin/quirks", json=switches, timeout=10)
+    resp = requests.put(f"{goto['baseUrl']}/_admin/quirks", json=switches, timeout=10, verify=goto["caBundle"] or True)
     assert resp.status_code == 200, resp.text
 
 
 def _scim(goto: dict, path: str, **params) -> dict:
-    resp = requests.get(f"{goto['scimUrl']}{path}", params=params, timeout=10,
+    resp = requests.get(f"{goto['scimUrl']}{path}", params=params, timeout=10, verify=goto["caBundle"] or True,
                         headers={"Authorization": f"Bearer {goto['scimToken']}"})
     assert resp.status_code == 200, resp.text
     return resp.json()
 
 
 def _vendor_env(goto: dict, **extra: str) -> dict[str, str]:
-    return {"TARGET_URL": goto["scimUrl"], "TARGET_TOKEN": goto["scimToken"], "TARGET_ROLE": "organizer", **extra}
+    env = {"TARGET_URL": goto["scimUrl"], "TARGET_TOKEN": goto["scimToken"], "TARGET_ROLE": "organizer", **extra}
+    if goto["caBundle"]:
+        env["TARGET_CA"] = goto["caBundle"]
+    return env
 
 
 @dataclass
@@ -141,10 +146,11 @@ class Runs:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("conformance")
-    servers = {name: _serve(base / f"serve-{name}") for name in ("clean", "broken", "probe")}
+    servers = {"clean": _serve(base / "serve-clean", "--tls"),  # HTTPS: the run trusts it through TARGET_CA
+               **{name: _serve(base / f"serve-{name}") for name in ("broken", "probe")}}
     targets = {name: _described(*started) for name, started in servers.items()}
     clean = targets["clean"]
-    seeded = requests.post(f"{clean['baseUrl']}/_admin/seed", timeout=10,
+    seeded = requests.post(f"{clean['baseUrl']}/_admin/seed", timeout=10, verify=clean["caBundle"],
                            json={"users": PRE_EXISTING, "verifiedDomains": ["vendor.example"]})
     assert seeded.status_code == 201, seeded.text
     before = {u["id"]: u for u in _scim(clean, "/Users", count=200)["Resources"]}
@@ -158,7 +164,8 @@ def runs(tmp_path_factory):
     subset = ("-o", f"bdd_features_base_dir={features}", "-k", "create_user_test or removing_one_member or disabled")
     started = Runs(
         target=clean, before=before,
-        vendor=Run.start(base / "vendor", **_vendor_env(clean, TARGET_DOMAIN="vendor.example", DIALECT="legacy")),
+        vendor=Run.start(base / "vendor", tests="steps",
+                         **_vendor_env(clean, TARGET_DOMAIN="vendor.example", DIALECT="legacy")),
         broken=Run.start(base / "broken", "-k", "disable_user_test or removing_one_member",
                          **_vendor_env(targets["broken"], DIALECT="both")),
         probe=Run.start(base / "probe", "-m", "entra-test-connection and not rfc7644-3.12",
@@ -183,7 +190,8 @@ def test_vendor_mode_passes_cleans_up_and_leaves_the_targets_own_users_alone(run
     assert code == 0, output[-4000:]
     results = runs.vendor.outcomes()
     assert len(results) >= 20 and set(results.values()) == {"passed"}
-    assert all("[legacy" in name for name in results)  # DIALECT=legacy: one run per scenario
+    assert all("[legacy" in name for name in results)  # only the @target scenarios, once each (DIALECT=legacy)
+    assert runs.target["scimUrl"].startswith("https://")
     after = {u["id"]: u for u in _scim(runs.target, "/Users", count=200)["Resources"]}
     assert len(runs.before) == len(PRE_EXISTING) + 2  # the seeded users, GoTo's admin and member
     assert after == runs.before, "the run changed or left users on the target"
