@@ -708,3 +708,15 @@ def _(ctx, ok):
     assert [r.status_code for r in answers] == [200] * ok + [429] * (len(answers) - ok), [r.text for r in answers]
     refused = answers[ok]
     assert int(refused.headers["Retry-After"]) > 0 and refused.json()["error"]["code"] == "TooManyRequests"
+
+
+@then(parsers.parse("no provisioning log entry is later than minute {minute:d}"))
+def _(lab, ctx, minute):
+    later = graph(lab, ctx).all_pages("/auditLogs/provisioning", params={
+        "$filter": f"jobId eq '{ctx['job_id']}' and activityDateTime gt {at_minute(minute)}"})
+    assert later == [], [(e["activityDateTime"], e["sourceIdentity"]["displayName"]) for e in later]
+
+
+@then("the job has written no provisioning log entry")
+def _(lab, ctx):
+    assert logs(lab, ctx) == []

@@ -42,6 +42,8 @@ Feature: Failures are escrowed, explained in the logs and retried until nothing 
     When provisioning is turned on and the initial cycle runs
     Then the provisioning log for "B.Simon" says "create" with status "failure" and error code "GoToMeetingTooManyRequests"
     And the last cycle ran at minute 0
+    And the job's last execution state is "EntryLevelErrors"
+    And GoToMeeting has no user "b.simon@contoso.example"
     When 40 virtual minutes pass
     Then GoToMeeting has the user "b.simon@contoso.example" with role "organizer"
 
@@ -58,29 +60,36 @@ Feature: Failures are escrowed, explained in the logs and retried until nothing 
     Given GoToMeeting stalls the next SCIM POST request past Entra's timeout
     When provisioning is turned on and the initial cycle runs
     Then the provisioning log for "B.Simon" says "create" with status "failure" and error code "GoToMeetingTimeout"
+    And the job's last execution state is "EntryLevelErrors"
     When 40 virtual minutes pass
     Then GoToMeeting has exactly 1 user named "b.simon@contoso.example"
+    And the job's last execution state is "Succeeded"
 
   Scenario: A connection reset fails the object and it is retried
     Given GoToMeeting resets the connection of the next SCIM GET request
     When provisioning is turned on and the initial cycle runs
     Then the provisioning log for "B.Simon" says "other" with status "failure" and error code "GoToMeetingServiceUnavailable"
+    And the job's last execution state is "EntryLevelErrors"
     When 40 virtual minutes pass
     Then GoToMeeting has the user "b.simon@contoso.example" with role "organizer"
+    And the job's last execution state is "Succeeded"
 
   Scenario: A malformed answer fails the object as ServiceIncompatible and it is retried
     Given GoToMeeting answers the next SCIM GET request with a malformed body
     When provisioning is turned on and the initial cycle runs
     Then the provisioning log for "B.Simon" says "other" with status "failure" and error code "GoToMeetingServiceIncompatible"
     And the job status is "Active"
+    And GoToMeeting has no user "b.simon@contoso.example"
     When 40 virtual minutes pass
     Then GoToMeeting has the user "b.simon@contoso.example" with role "organizer"
+    And the provisioning log for "B.Simon" says "create" with status "success"
 
   Scenario: A user name in a domain GoToMeeting has not verified fails with InvalidDomain
     Given the mapping of "userName" is changed to the expression "Append([mailNickname], \"@fabrikam.example\")"
     When provisioning is turned on and the initial cycle runs
     Then the provisioning log for "B.Simon" says "create" with status "failure" and error code "GoToMeetingInvalidDomain"
     And the latest failure of "B.Simon" quotes "is not verified"
+    And the job's last execution state is "EntryLevelErrors"
     And GoToMeeting has no user "b.simon@fabrikam.example"
 
   Scenario: A user name another GoToMeeting user holds fails as a uniqueness conflict
@@ -90,6 +99,7 @@ Feature: Failures are escrowed, explained in the logs and retried until nothing 
     And 40 virtual minutes pass
     Then the provisioning log for "B.Simon" says "update" with status "failure" and error code "GoToMeetingConflict"
     And the latest failure of "B.Simon" quotes "StatusCode: Conflict"
+    And the job's last execution state is "EntryLevelErrors"
     And GoToMeeting shows "b.simon@contoso.example" as active
     And GoToMeeting shows "babs@contoso.example" with displayName "Babs Other"
 
@@ -99,9 +109,12 @@ Feature: Failures are escrowed, explained in the logs and retried until nothing 
     And the display name of "B.Simon" is changed to "Barbara Simon"
     When 40 virtual minutes pass
     Then the provisioning log for "B.Simon" says "update" with status "failure" and error code "GoToMeetingInvalidAnchor"
+    And the job's last execution state is "EntryLevelErrors"
+    And GoToMeeting has no user "b.simon@contoso.example"
     When 40 virtual minutes pass
     Then the provisioning log for "B.Simon" says "create" with status "success"
     And GoToMeeting shows "b.simon@contoso.example" with displayName "Barbara Simon"
+    And the job's last execution state is "Succeeded"
 
   Scenario: A required attribute without a value fails before anything is sent
     Given the mapping of "userName" is changed to the expression "[mail]"
@@ -110,4 +123,6 @@ Feature: Failures are escrowed, explained in the logs and retried until nothing 
     When provisioning is turned on and the initial cycle runs
     Then the provisioning log for "B.Simon" says "create" with status "failure" and error code "GoToMeetingMandatoryFieldsMissing"
     And the latest failure of "B.Simon" quotes "requires userName"
+    And the job's last execution state is "EntryLevelErrors"
     And Entra sent no SCIM request since the journal was marked
+    And GoToMeeting has no user "b.simon@contoso.example"

@@ -33,6 +33,7 @@ Feature: GoToMeeting organizer seats
     Then GoToMeeting shows the users "A.Lee" as inactive
     And GoToMeeting has the users "B.Simon, C.Ole" as active organizers
     And the provisioning log for "C.Ole" says "create" with status "success"
+    And the job's last execution state is "Succeeded"
 
   Scenario: Enabling a user again needs a free seat
     Given provisioning is turned on and the initial cycle runs
@@ -42,8 +43,11 @@ Feature: GoToMeeting organizer seats
     When sign-in is allowed again for "A.Lee"
     And 40 virtual minutes pass
     Then the provisioning log for "A.Lee" says "update" with status "failure" and error code "GoToMeetingLicenseLimitExceeded"
+    And the job's last execution state is "EntryLevelErrors"
     And GoToMeeting shows the users "A.Lee" as inactive
     When "C.Ole" is unassigned from GoToMeeting
     And 40 virtual minutes pass
     Then GoToMeeting shows the users "A.Lee" as active
     And GoToMeeting shows the users "C.Ole" as inactive
+    And the provisioning log for "A.Lee" says "update" with status "success"
+    And the job's last execution state is "Succeeded"

@@ -26,6 +26,8 @@ Feature: Provision on demand
     Then the on-demand result is "Skipped" with the action "other"
     And the on-demand details give the skip reason "RedundantExport"
     And GoToMeeting has exactly 1 user named "b.simon@contoso.example"
+    And the provisioning log for "B.Simon" says "skipped" with reason "RedundantExport"
+    And the job status is "NotConfigured"
 
   Scenario: A user with Default Access is skipped on demand too
     Given the user "D.Efault" exists in the tenant
@@ -34,6 +36,8 @@ Feature: Provision on demand
     Then the on-demand result is "Skipped" with the action "other"
     And the on-demand details give the skip reason "NotEffectivelyEntitled"
     And GoToMeeting has no user "d.efault@contoso.example"
+    And the provisioning log for "D.Efault" says "skipped" with reason "NotEffectivelyEntitled"
+    And the job status is "NotConfigured"
 
   Scenario: A group of up to five members is provisioned on demand
     Given the group "Sales" has 5 members
@@ -43,6 +47,8 @@ Feature: Provision on demand
     And the on-demand details hold 5 log entries
     And GoToMeeting has the user "m0.ember@contoso.example" with role "manager"
     And GoToMeeting has the user "m4.ember@contoso.example" with role "manager"
+    And the provisioning logs of "M0.Ember, M4.Ember" say "create" with status "success"
+    And the job status is "NotConfigured"
 
   Scenario: A group of six members is too big for provision on demand
     Given the group "Sales" has 6 members
@@ -50,6 +56,8 @@ Feature: Provision on demand
     When the admin provisions the group "Sales" on demand
     Then provision on demand is refused with 400 and "at most 5 members"
     And GoToMeeting has no user "m0.ember@contoso.example"
+    And the job has written no provisioning log entry
+    And the job status is "NotConfigured"
 
   Scenario: Provision on demand speaks the legacy dialect whatever the Tenant URL says
     Given the Tenant URL uses the aadOptscim062020 dialect
@@ -59,6 +67,8 @@ Feature: Provision on demand
     Then Entra sent exactly one PATCH for "b.simon@contoso.example" with the operations [{"op":"Replace","path":"displayName","value":"Barbara Simon"}]
     And the on-demand result is "Success" with the action "update"
     And the on-demand details show "displayName" set to "Barbara Simon"
+    And the provisioning log for "B.Simon" says "update" with status "success"
+    And the job status is "Active"
 
   Scenario: Provision on demand works while provisioning is off
     Given provisioning is turned on and the initial cycle runs
@@ -68,6 +78,7 @@ Feature: Provision on demand
     And the admin provisions "A.Lee" on demand
     Then the on-demand result is "Success" with the action "create"
     And GoToMeeting has the user "a.lee@contoso.example" with role "manager"
+    And the provisioning log for "A.Lee" says "create" with status "success"
     And the job status is "Paused"
 
   Scenario: At most five calls in ten seconds
@@ -76,3 +87,6 @@ Feature: Provision on demand
     When 10 virtual seconds pass
     And the admin provisions "B.Simon" on demand
     Then the on-demand result is "Skipped" with the action "other"
+    And GoToMeeting has exactly 1 user named "b.simon@contoso.example"
+    And the provisioning log for "B.Simon" says "skipped" with reason "RedundantExport"
+    And the job status is "NotConfigured"

@@ -22,6 +22,8 @@ Feature: Quarantine
     And the quarantine error says "The credentials for GoToMeeting were refused"
     And the job's last execution state is "Failed"
     And the lab mailbox holds 1 quarantine notification for reason "EncounteredQuarantineException"
+    And no provisioning log entry is later than minute 0
+    And GoToMeeting has the user "b.simon@contoso.example" with role "organizer"
     When 359 virtual minutes pass
     Then the last cycle ran at minute 80
     When 1 virtual minute passes
@@ -46,16 +48,20 @@ Feature: Quarantine
     Then the last cycle ran at minute 440
     And the job is out of quarantine
     And GoToMeeting shows "b.simon@contoso.example" with displayName "Barbara Simon"
+    And the provisioning log for "B.Simon" says "update" with status "success"
     And the next cycle runs at minute 480
 
   Scenario: Turning provisioning on again clears the quarantine and runs a cycle now
     When GoTo revokes every token of the team administrator
     And 80 virtual minutes pass
     And the admin authorizes with the GoToMeeting team administrator account
+    And the display name of "B.Simon" is changed to "Barbara Simon"
     And the admin turns provisioning on again
     And 0 virtual minutes pass
     Then the last cycle ran at minute 80
     And the job is out of quarantine
+    And the provisioning log for "B.Simon" says "update" with status "success"
+    And GoToMeeting shows "b.simon@contoso.example" with displayName "Barbara Simon"
 
   Scenario: After four weeks in quarantine the job is disabled
     When GoTo revokes every token of the team administrator
@@ -69,6 +75,8 @@ Feature: Quarantine
     When 2880 virtual minutes pass
     Then the last cycle ran at minute 40400
     And the lab mailbox holds 1 quarantine notification for reason "EncounteredQuarantineException"
+    And no provisioning log entry is later than minute 0
+    And GoToMeeting has the user "b.simon@contoso.example" with role "organizer"
 
   Scenario: A filter query answered with 404 quarantines the job like Test Connection's compliance check
     Given the GoToMeeting quirk "empty_filter_404" is on
@@ -79,6 +87,7 @@ Feature: Quarantine
     And the quarantine error says "An HTTP/404 Not Found response was returned rather than the expected HTTP/200 OK"
     And the provisioning log for "A.Lee" says "other" with status "failure" and error code "GoToMeetingNotFoundInsteadOfEmptyList"
     And the job is in quarantine since minute 40 with the next attempt at minute 400
+    And the lab mailbox holds 1 quarantine notification for reason "EncounteredQuarantineException"
 
   Scenario: Too many failing objects quarantine the job; it is lifted once GoToMeeting recovers
     Given the users "A.Lee, C.Ole" are assigned to GoToMeeting with the role "Organizer"
@@ -92,6 +101,8 @@ Feature: Quarantine
     And the job is in quarantine since minute 80 with the next attempt at minute 440
     And the job's last execution escrowed 2 objects
     And the lab mailbox holds 1 quarantine notification for reason "EncounteredEscrowProportionThreshold"
+    And the provisioning log for "B.Simon" says "update" with status "failure" and error code "GoToMeetingInternalServerError"
+    And GoToMeeting shows "b.simon@contoso.example" with displayName "B.Simon"
     When GoToMeeting recovers
     And 360 virtual minutes pass
     Then the job is out of quarantine
@@ -112,6 +123,8 @@ Feature: Quarantine
     And the quarantine was imposed 2 times, the last time at minute 440
     And the lab mailbox holds 1 quarantine notification for reason "EncounteredEscrowProportionThreshold"
     And the lab mailbox holds 1 quarantine notification for reason "EncounteredTotalEscrowThreshold"
+    And the latest failure of "A.Lee" has the code "GoToMeetingInternalServerError" and was retried 1 times
+    And GoToMeeting shows "a.lee@contoso.example" with displayName "A.Lee"
 
   Scenario: Too many failures in the initial cycle prune the escrows and pause the job instead
     Given the users "A.Lee, C.Ole" are assigned to GoToMeeting with the role "Organizer"
@@ -121,5 +134,7 @@ Feature: Quarantine
     And 0 virtual minutes pass
     Then the job is paused with its escrows pruned
     And the lab mailbox holds 0 notifications
+    And the provisioning logs of "A.Lee, C.Ole" say "create" with status "failure"
+    And GoToMeeting has no user "a.lee@contoso.example"
     When 120 virtual minutes pass
     Then the last cycle ran at minute 0

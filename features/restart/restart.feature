@@ -25,11 +25,14 @@ Feature: Restart provisioning, and the accidental-deletion threshold
     Then the last cycle ran at minute 80
     And the job is out of quarantine
     And the provisioning logs of "B.Simon, A.Lee" say "other" with status "skipped"
+    And GoToMeeting has the users "B.Simon, A.Lee" as active organizers
 
   Scenario: Watermark evaluates every user again and keeps the links
     When the admin restarts provisioning with the reset scope "Watermark"
     And 0 virtual minutes pass
     Then every user was looked at again without a request ("RedundantExport")
+    And the job's last execution state is "Succeeded"
+    And GoToMeeting has the users "B.Simon, A.Lee" as active organizers
 
   Scenario: Escrows forgets the failed objects until they change again or everything is evaluated again
     Given GoToMeeting answers every SCIM PATCH request with status 500
@@ -44,6 +47,8 @@ Feature: Restart provisioning, and the accidental-deletion threshold
     When the admin restarts provisioning with the reset scope "Watermark"
     And 0 virtual minutes pass
     Then GoToMeeting shows "b.simon@contoso.example" with displayName "Barbara Simon"
+    And the provisioning log for "B.Simon" says "update" with status "success"
+    And the job's last execution escrowed 0 objects
 
   Scenario: QuarantineState lifts the quarantine at once
     When GoTo revokes every token of the team administrator
@@ -54,6 +59,8 @@ Feature: Restart provisioning, and the accidental-deletion threshold
     When 0 virtual minutes pass
     Then the last cycle ran at minute 80
     And the job is out of quarantine
+    And no provisioning log entry is later than minute 0
+    And GoToMeeting has the users "B.Simon, A.Lee" as active organizers
 
   Scenario: ConnectorDataStore forgets the links, so every user is matched again
     Given the user "b.simon@contoso.example" is deleted in GoToMeeting behind Entra's back
@@ -64,6 +71,7 @@ Feature: Restart provisioning, and the accidental-deletion threshold
     And the provisioning log for "A.Lee" says "other" with status "skipped"
     And GoToMeeting has exactly 1 user named "a.lee@contoso.example"
     And GoToMeeting has the users "B.Simon, A.Lee" as active organizers
+    And the job's last execution state is "Succeeded"
 
   Scenario: More deletions than the threshold are staged and the job quarantined; ForceDeletes lets them through
     Given the accidental deletion threshold of the job is 1
@@ -87,6 +95,7 @@ Feature: Restart provisioning, and the accidental-deletion threshold
     And 40 virtual minutes pass
     Then the provisioning logs of "B.Simon, A.Lee" say "disable" with status "success"
     And the job status is "Active"
+    And GoToMeeting shows the users "B.Simon, A.Lee" as inactive
 
   Scenario: Full resets everything at once
     Given the accidental deletion threshold of the job is 0
