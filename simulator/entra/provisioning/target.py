@@ -117,10 +117,12 @@ class TargetClient:
 
         parts = urlsplit(url)
         sent = {k: v for k, v in headers.items() if v is not SKIP_HEADER}
+        # the target's Date header is wall-clock time: left out, so that one seed gives one journal
+        received = {k: v for k, v in result.headers.items() if k.lower() != "date"}
         self.journal.record(
             direction="outbound", method=method, path=parts.path, query=parts.query, url=url,
             headers=sent, body=decode_body(json.dumps(body), "application/json") if body is not None else None,
-            status=result.status, response_headers=result.headers,
+            status=result.status, response_headers=received,
             response_body=decode_body(result.text, result.content_type),
             error=f"{result.failure}: {result.detail}" if result.failure else None,
         )
