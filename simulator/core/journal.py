@@ -3,6 +3,11 @@
 Entries are appended to a bounded deque (oldest dropped first) and carry a sequence number, the virtual
 time, the request and the response. Durations are measured on the virtual clock, so a lab run twice
 with the same seed writes byte-identical journals.
+
+Recording is cheap, because every request pays for it: an entry keeps what it was given (bodies as
+:class:`RawBody`, the bytes that went over the wire) and is parsed and redacted only when it is read
+(``entries``). Whatever leaves the journal is redacted; bodies larger than 64 KiB are cut down to a
+redacted head as they are recorded, so a full journal stays small.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import threading
 from collections import deque
 from typing import Any, Iterable
 
+from .clock import iso
 from .redact import redact_data, redact_form, redact_headers, redact_query
 
 DEFAULT_RETENTION = 20_000
@@ -35,10 +41,66 @@ def decode_body(raw: bytes | str | None, content_type: str | None) -> Any:
     return redact_data(text)
 
 
+class RawBody:
+    """A body as it went over the wire; the journal decodes it (``decode_body``) when it is read."""
+
+    __slots__ = ("raw", "content_type")
+
+    def __init__(self, raw: bytes | str | None, content_type: str | None):
+        self.raw = raw
+        self.content_type = content_type
+
+    @classmethod
+    def of(cls, raw: bytes | str | None, content_type: str | None) -> Any:
+        """A ``RawBody``, or the decoded value at once for an empty or an oversized body."""
+        if not raw:
+            return None
+        if len(raw) > _BODY_LIMIT:
+            return decode_body(raw, content_type)
+        return cls(raw, content_type)
+
+    def decode(self) -> Any:
+        return decode_body(self.raw, self.content_type)
+
+
+def _decoded(body: Any) -> Any:
+    return body.decode() if isinstance(body, RawBody) else body
+
+
+class _Entry:
+    """One exchange as recorded; ``to_json`` is the redacted dict the journal hands out."""
+
+    __slots__ = ("seq", "time", "direction", "method", "path", "query", "headers", "body", "status",
+                 "response_headers", "response_body", "duration_ms", "url", "error", "extra")
+
+    def to_json(self) -> dict:
+        entry = {
+            "time": iso(self.time),
+            "direction": self.direction,
+            "method": self.method,
+            "path": self.path,
+            "query": redact_query(self.query),
+            "headers": redact_headers(self.headers or {}),
+            "body": _decoded(self.body),
+            "status": self.status,
+            "responseHeaders": redact_headers(self.response_headers or {}),
+            "responseBody": _decoded(self.response_body),
+            "durationMs": round(self.duration_ms, 3),
+        }
+        if self.url is not None:
+            entry["url"] = self.url
+        if self.error is not None:
+            entry["error"] = self.error
+        if self.extra:
+            entry.update(self.extra)
+        entry["seq"] = self.seq
+        return entry
+
+
 class Journal:
     def __init__(self, clock, retention: int = DEFAULT_RETENTION):
         self.clock = clock
-        self._entries: deque[dict] = deque(maxlen=retention)
+        self._entries: deque[_Entry] = deque(maxlen=retention)
         self._seq = 0
         self._lock = threading.Lock()
 
@@ -58,31 +120,20 @@ class Journal:
         url: str | None = None,
         error: str | None = None,
         extra: dict | None = None,
-    ) -> dict:
-        entry = {
-            "time": self.clock.isoformat(),
-            "direction": direction,
-            "method": method,
-            "path": path,
-            "query": redact_query(query),
-            "headers": redact_headers(headers or {}),
-            "body": body,
-            "status": status,
-            "responseHeaders": redact_headers(response_headers or {}),
-            "responseBody": response_body,
-            "durationMs": round(duration_ms, 3),
-        }
-        if url is not None:
-            entry["url"] = url
-        if error is not None:
-            entry["error"] = error
-        if extra:
-            entry.update(extra)
+    ) -> int:
+        """Append one exchange; its sequence number. ``body``/``response_body`` are decoded values or
+        :class:`RawBody`; secrets in them, in ``headers`` and in ``query`` are redacted when read."""
+        entry = _Entry()
+        entry.time = self.clock.now()
+        entry.direction, entry.method, entry.path, entry.query = direction, method, path, query
+        entry.headers, entry.body, entry.status = headers, body, status
+        entry.response_headers, entry.response_body = response_headers, response_body
+        entry.duration_ms, entry.url, entry.error, entry.extra = duration_ms, url, error, extra
         with self._lock:
             self._seq += 1
-            entry["seq"] = self._seq
+            entry.seq = self._seq
             self._entries.append(entry)
-        return entry
+        return entry.seq
 
     def entries(
         self,
@@ -95,23 +146,23 @@ class Journal:
         limit: int | None = None,
     ) -> list[dict]:
         with self._lock:
-            items: Iterable[dict] = list(self._entries)
-        out = []
+            items: Iterable[_Entry] = list(self._entries)
+        found = []
         for e in items:
-            if method and e["method"].upper() != method.upper():
+            if method and e.method.upper() != method.upper():
                 continue
-            if path_contains and path_contains not in e["path"]:
+            if path_contains and path_contains not in e.path:
                 continue
-            if status is not None and e["status"] != status:
+            if status is not None and e.status != status:
                 continue
-            if direction and e["direction"] != direction:
+            if direction and e.direction != direction:
                 continue
-            if since is not None and e["seq"] <= since:
+            if since is not None and e.seq <= since:
                 continue
-            out.append(e)
+            found.append(e)
         if limit is not None:
-            out = out[-limit:]
-        return out
+            found = found[-limit:]
+        return [e.to_json() for e in found]
 
     def last_seq(self) -> int:
         with self._lock:

@@ -13,7 +13,7 @@ import struct
 import time
 from typing import Callable, Iterable
 
-from .journal import Journal, decode_body
+from .journal import Journal, RawBody
 
 #: Bodies larger than this are not buffered for the journal (Flask answers 413 anyway).
 MAX_BODY = 1024 * 1024
@@ -142,10 +142,10 @@ class LabMiddleware:
             path=path,
             query=environ.get("QUERY_STRING", ""),
             headers=headers,
-            body=decode_body(body, environ.get("CONTENT_TYPE")),
+            body=RawBody.of(body, environ.get("CONTENT_TYPE")),
             status=int(status.split(" ", 1)[0]) if status else None,
             response_headers=resp_headers,
-            response_body=decode_body(raw_resp, resp_headers.get("Content-Type")),
+            response_body=RawBody.of(raw_resp, resp_headers.get("Content-Type")),
             duration_ms=(self.journal.clock.now() - began).total_seconds() * 1000,
             extra={"fault": rule.id} if rule is not None else None,
         )
