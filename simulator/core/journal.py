@@ -12,12 +12,13 @@ redacted head as they are recorded, so a full journal stays small.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from typing import Any, Iterable
 
 from .clock import iso
-from .redact import redact_data, redact_form, redact_headers, redact_query
+from .redact import REDACTED, is_secret_key, redact_data, redact_form, redact_headers, redact_query
 
 DEFAULT_RETENTION = 20_000
 _BODY_LIMIT = 64 * 1024
@@ -29,7 +30,7 @@ def decode_body(raw: bytes | str | None, content_type: str | None) -> Any:
         return None
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     if len(text) > _BODY_LIMIT:
-        return {"truncated": True, "length": len(text), "head": redact_form(text[:200])}
+        return {"truncated": True, "length": len(text), "head": _redact_head(text[:200])}
     ctype = (content_type or "").lower()
     if "json" in ctype or text[:1] in "{[":
         try:
@@ -39,6 +40,21 @@ def decode_body(raw: bytes | str | None, content_type: str | None) -> Any:
     if "x-www-form-urlencoded" in ctype:
         return redact_form(text)
     return redact_data(text)
+
+
+#: A JSON member whose value is a string, possibly cut off by the end of a head.
+_JSON_MEMBER = re.compile(r'"([^"\\]*)"(\s*:\s*)"(?:[^"\\]|\\.)*("|$)')
+
+
+def _redact_head(head: str) -> str:
+    """The first characters of an oversized body, readable but with no secret left: secret JSON
+    members and form fields masked, bearer and basic credentials removed."""
+    if head[:1] in "{[":
+        masked = _JSON_MEMBER.sub(
+            lambda m: f'"{m.group(1)}"{m.group(2)}"{REDACTED}{m.group(3)}' if is_secret_key(m.group(1))
+            else m.group(0), head)
+        return redact_data(masked)
+    return redact_form(head)
 
 
 class RawBody:
