@@ -33,6 +33,7 @@ _SINGLE_OPTIONS = frozenset({"$select"})
 _MEMBER_OPTIONS = frozenset({"$select", "$top", "$count", "$skiptoken"})
 _DELTA_OPTIONS = frozenset({"$select", "$deltatoken", "$skiptoken"})
 _REF_HOLDERS = ("directoryobjects", "users", "groups")
+MEMBERS_BIND = "members@odata.bind"
 
 
 def _graph_errors(view: Callable) -> Callable:
@@ -91,6 +92,18 @@ def ref_target(body: dict) -> str:
     if not is_guid(object_id):
         raise DirectoryError(400, "Request_BadRequest", f"Invalid object identifier '{object_id}'.")
     return object_id.lower()
+
+
+def bound_members(body: dict) -> list[str]:
+    """The member ids of ``members@odata.bind`` (removed from ``body``): a list of the URLs
+    ``ref_target`` reads, e.g. ``https://graph.microsoft.com/v1.0/directoryObjects/{id}`` [doc: Add
+    members, "add multiple members to a group in a single request"]."""
+    if MEMBERS_BIND not in body:
+        return []
+    refs = body.pop(MEMBERS_BIND)
+    if not isinstance(refs, list):
+        raise DirectoryError(400, "BadRequest", f"The property '{MEMBERS_BIND}' must be an array of URLs.")
+    return [ref_target({"@odata.id": ref}) for ref in refs]
 
 
 def _page_size_preference() -> int:
@@ -196,7 +209,8 @@ def directory_blueprint(entra, name: str = "directory") -> Blueprint:
 
     @route("/groups/<group_id>", ["PATCH"], "Group.ReadWrite.All")
     def update_group(group_id: str):
-        directory().update_group(group_id, _body())
+        body = _body()
+        directory().update_group(group_id, body, bound_members(body))
         return graph_no_content()
 
     @route("/groups/<group_id>", ["DELETE"], "Group.ReadWrite.All")

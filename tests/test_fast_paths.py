@@ -1,0 +1,104 @@
+"""The paths made fast for scale (issue 7) keep their behaviour: the journal redacts what it recorded
+raw, Graph adds group members in bulk with ``members@odata.bind``, and GoToMeeting answers group
+memberships from an index."""
+from __future__ import annotations
+
+import pytest
+
+from simulator.core.clock import VirtualClock
+from simulator.core.journal import Journal, RawBody
+from simulator.core.lab import Lab
+from simulator.core.redact import REDACTED
+from simulator.entra.app import create_app
+from simulator.entra.auth import mint_token
+
+
+# -- journal ------------------------------------------------------------------------------------------
+def test_raw_bodies_are_parsed_and_redacted_when_read():
+    journal = Journal(VirtualClock())
+    journal.record(method="POST", path="/oauth/token", query="code=abc&state=s",
+                   headers={"Authorization": "Basic dXNlcjpwYXNz"},
+                   body=RawBody.of(b"grant_type=password&password=hunter2", "application/x-www-form-urlencoded"),
+                   response_body=RawBody.of(b'{"access_token":"tok","expires_in":3599}', "application/json"))
+    entry = journal.entries()[0]
+    assert "hunter2" not in str(entry) and "abc" not in entry["query"]
+    assert entry["headers"]["Authorization"] == f"Basic {REDACTED}"
+    assert entry["responseBody"] == {"access_token": REDACTED, "expires_in": 3599}
+    assert journal.entries() == [entry]  # reading twice reads the same
+
+
+def test_oversized_and_empty_bodies_are_settled_when_recorded():
+    big = b'{"password":"hunter2","pad":"' + b"x" * (70 * 1024) + b'"}'
+    kept = RawBody.of(big, "application/json")
+    assert not isinstance(kept, RawBody) and kept["truncated"] is True and "hunter2" not in str(kept)
+    assert RawBody.of(b"", "application/json") is None
+    assert RawBody.of(None, None) is None
+
+
+def test_record_answers_the_sequence_number_and_limit_keeps_the_newest():
+    journal = Journal(VirtualClock(), retention=2)
+    assert [journal.record(method="GET", path=f"/{i}") for i in range(3)] == [1, 2, 3]
+    assert [e["path"] for e in journal.entries(limit=1)] == ["/2"]
+    assert [e["seq"] for e in journal.entries()] == [2, 3]
+
+
+# -- Graph: members@odata.bind -------------------------------------------------------------------------
+@pytest.fixture
+def graph():
+    app = create_app({"users": 30}, Lab(seed=3))
+    entra = app.extensions["entra"]
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {mint_token(entra, entra.config.admin_client, 'http://localhost')}"
+    group = client.post("/v1.0/groups", json={"displayName": "Organizers", "mailNickname": "organizers",
+                                              "mailEnabled": False, "securityEnabled": True}).get_json()
+    users = [u["id"] for u in client.get("/v1.0/users?$select=id&$top=30").get_json()["value"]]
+    return client, entra.directory, group["id"], users
+
+
+def _refs(ids):
+    return [f"https://graph.microsoft.com/v1.0/directoryObjects/{i}" for i in ids]
+
+
+def test_patch_adds_up_to_20_members_in_one_request(graph):
+    client, directory, gid, users = graph
+    seq = directory.current_seq()
+    resp = client.patch(f"/v1.0/groups/{gid}", json={"description": "Hosts", "members@odata.bind": _refs(users[:20])})
+    assert resp.status_code == 204
+    assert directory.group_member_ids(gid) == users[:20]
+    kinds = [c.kind for c in directory.changes_since(seq)]
+    assert kinds == ["updated"] + ["memberAdded"] * 20
+    member_of = client.get(f"/v1.0/users/{users[0]}/memberOf").get_json()["value"]
+    assert [g["id"] for g in member_of] == [gid]
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ({"members@odata.bind": "not a list"}, "must be an array"),
+    ({"members@odata.bind": ["https://graph.microsoft.com/v1.0/directoryObjects/not-a-guid"]}, "Invalid object"),
+    ({"members@odata.bind": ["nonsense"]}, "Invalid URL format"),
+])
+def test_bad_bind_lists_are_400_and_change_nothing(graph, body, fragment):
+    client, directory, gid, _ = graph
+    seq = directory.current_seq()
+    resp = client.patch(f"/v1.0/groups/{gid}", json=body)
+    assert resp.status_code == 400 and fragment in resp.get_json()["error"]["message"]
+    assert directory.current_seq() == seq and directory.group_member_ids(gid) == []
+
+
+def test_a_bulk_add_is_all_or_nothing(graph):
+    client, directory, gid, users = graph
+    assert client.patch(f"/v1.0/groups/{gid}", json={"members@odata.bind": _refs(users[:1])}).status_code == 204
+    seq = directory.current_seq()
+    too_many = client.patch(f"/v1.0/groups/{gid}", json={"members@odata.bind": _refs(users[1:22])})
+    assert too_many.status_code == 400 and "At most 20" in too_many.get_json()["error"]["message"]
+    again = client.patch(f"/v1.0/groups/{gid}", json={"displayName": "Renamed",
+                                                      "members@odata.bind": _refs([users[2], users[0]])})
+    assert again.status_code == 400 and "already exist" in again.get_json()["error"]["message"]
+    twice = client.patch(f"/v1.0/groups/{gid}", json={"members@odata.bind": _refs([users[3], users[3]])})
+    assert twice.status_code == 400
+    missing = client.patch(f"/v1.0/groups/{gid}", json={"members@odata.bind": _refs(
+        [users[4], "11111111-1111-4111-8111-111111111111"])})
+    assert missing.status_code == 404
+    itself = client.patch(f"/v1.0/groups/{gid}", json={"members@odata.bind": _refs([gid])})
+    assert itself.status_code == 400
+    assert directory.current_seq() == seq and directory.group_member_ids(gid) == users[:1]
+    assert client.get(f"/v1.0/groups/{gid}").get_json()["displayName"] == "Organizers"
