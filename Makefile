@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 JOBS ?= 0
+# make test uses both cores by default (TEST_JOBS=0 runs it serially).
+TEST_JOBS ?= 2
 TAGS ?=
 PYTEST_ARGS ?=
 
@@ -18,7 +20,7 @@ $(STAMP): requirements.txt
 
 # Every test: unit tests, API tests and the Gherkin suite.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(JOBS)),-n $(JOBS)) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS)) $(PYTEST_ARGS)
 
 # The conformance suite (Gherkin scenarios) against the built-in fakes, with reports under reports/
 # (junit.xml, cucumber.json, summary.md, summary.html, transcripts/). Vendor mode: TARGET_URL=…
