@@ -1,0 +1,98 @@
+"""The ceiling: a bare Flask endpoint served exactly as the lab is served (``LiveServer`` on cheroot,
+in its own process), called with the same ``requests`` client as every other benchmark.
+
+``GET /x`` answers a SCIM-sized body; ``POST /x`` reads one and answers it. Whatever the lab does on
+top of this (routing to SCIM, validation, account rules, journal, rendering) is what its ratio to the
+ceiling measures.
+
+Run as ``python -m bench.ceiling --describe FILE`` to serve (the bench starts it itself).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+import time
+
+from .payloads import CEILING_BODY, SCIM_JSON
+from .procs import ServerProcess, python_module, session
+
+
+def create_app():
+    from flask import Flask, Response, request
+
+    app = Flask("ceiling")
+
+    @app.get("/x")
+    def read():
+        return Response(CEILING_BODY, content_type=SCIM_JSON)
+
+    @app.post("/x")
+    def write():
+        request.get_data()
+        return Response(CEILING_BODY, status=201, content_type=SCIM_JSON)
+
+    return app
+
+
+def serve(describe: str) -> None:
+    from simulator.core.server import LiveServer
+
+    server = LiveServer(create_app(), name="ceiling").start()
+    with open(describe + ".tmp", "w") as fh:
+        json.dump({"url": server.url}, fh)
+    import os
+
+    os.replace(describe + ".tmp", describe)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+
+
+def rate(call, seconds: float, *, warmup: int = 50) -> float:
+    """Calls per second of ``call(i)`` run back to back for about ``seconds``."""
+    for i in range(warmup):
+        call(i)
+    done, began = 0, time.perf_counter()
+    deadline = began + seconds
+    while True:
+        for _ in range(25):
+            call(done)
+            done += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            return done / (now - began)
+
+
+def measure(url: str, seconds: float) -> dict:
+    """Requests per second of GET and of POST against the ceiling at ``url``."""
+    s = session()
+    headers = {"Content-Type": SCIM_JSON, "Accept": SCIM_JSON}
+
+    def get(_):
+        resp = s.get(f"{url}/x", headers=headers)
+        assert resp.status_code == 200
+
+    def post(_):
+        resp = s.post(f"{url}/x", data=CEILING_BODY, headers=headers)
+        assert resp.status_code == 201
+
+    result = {"get_rps": rate(get, seconds), "post_rps": rate(post, seconds)}
+    s.close()
+    return result
+
+
+def start() -> ServerProcess:
+    return ServerProcess(python_module("bench.ceiling", "--describe", "{describe}"), name="ceiling").start()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--describe", required=True)
+    serve(parser.parse_args().describe)
+
+
+if __name__ == "__main__":
+    main()
