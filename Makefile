@@ -39,5 +39,15 @@ steps: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/python -m simulator serve $(SERVE_ARGS)
 
+# Benchmarks (not tests): ratios against a ceiling measured in the same run, written to reports/bench.md
+# and reports/bench.json. Bench-only pins (the scim2-server peer) come from bench/requirements.txt.
+BENCH_STAMP := $(VENV)/.bench-$(shell sha256sum bench/requirements.txt | cut -c1-16)
+$(BENCH_STAMP): bench/requirements.txt $(STAMP)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@rm -f $(VENV)/.bench-* && touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) reports .pytest_cache
