@@ -76,7 +76,7 @@ class ServerProcess:
         self._dir.cleanup()
 
     def __enter__(self) -> "ServerProcess":
-        return self.start()
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
