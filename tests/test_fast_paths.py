@@ -102,3 +102,67 @@ def test_a_bulk_add_is_all_or_nothing(graph):
     assert itself.status_code == 400
     assert directory.current_seq() == seq and directory.group_member_ids(gid) == users[:1]
     assert client.get(f"/v1.0/groups/{gid}").get_json()["displayName"] == "Organizers"
+
+
+# -- GoToMeeting: compact users, membership index, exact lookups ----------------------------------------
+@pytest.fixture
+def scim():
+    from simulator.gotomeeting.account import Account
+    from simulator.gotomeeting.quirks import Quirks
+    from simulator.gotomeeting.scim.service import ScimService
+    from simulator.gotomeeting.state import GoToMeetingConfig
+
+    lab = Lab(seed=5)
+    account = Account(GoToMeetingConfig(verified_domains=["contoso.example"]), lab.clock, lab.rand)
+    return ScimService(account, Quirks())
+
+
+def _user(service, n: int):
+    return service.create(service.users, {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": f"u{n}@contoso.example",
+        "externalId": f"x{n}", "displayName": f"User {n}", "roles": [{"value": "organizer", "primary": True}]})
+
+
+def test_a_stored_user_is_read_back_whole_and_changing_the_copy_changes_nothing(scim):
+    user = _user(scim, 1)
+    first = user.resource
+    assert (first.user_name, first.external_id, first.display_name) == ("u1@contoso.example", "x1", "User 1")
+    assert first.meta.created == user.created and first.id == user.id
+    first.display_name = "Changed"
+    assert user.resource.display_name == "User 1" and user.display_name == "User 1"
+    patched = scim.patch(scim.users, user.id, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                               "Operations": [{"op": "replace", "path": "active", "value": False}]})
+    assert patched.active is False and patched.version == 2 and patched.resource.active is False
+    assert patched.resource.meta.created == first.meta.created
+
+
+def test_memberships_come_from_an_index_in_creation_order(scim):
+    a, b = _user(scim, 1), _user(scim, 2)
+    group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"]}
+    first = scim.create(scim.groups, {**group, "displayName": "First", "members": [{"value": a.id}]})
+    second = scim.create(scim.groups, {**group, "displayName": "Second", "members": [{"value": a.id}, {"value": b.id}]})
+    account = scim.account
+    scim.patch(scim.groups, first.id, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                       "Operations": [{"op": "add", "path": "members", "value": [{"value": b.id}]}]})
+    assert [g.display_name for g in account.groups_of(a.id)] == ["First", "Second"]
+    assert [g.display_name for g in account.groups_of(b.id)] == ["First", "Second"]
+    scim.delete(scim.users, a.id)
+    assert account.groups_of(a.id) == [] and account.groups[second.id].member_ids == [b.id]
+    scim.delete(scim.groups, first.id)
+    assert [g.display_name for g in account.groups_of(b.id)] == ["Second"]
+
+
+def test_an_index_term_alone_is_answered_without_matching(scim):
+    from simulator.gotomeeting.scim import filters
+
+    _user(scim, 1)
+    assert filters.plan(None, "User").exact is False
+    found = scim.search(scim.users, {"filter": 'userName eq "U1@CONTOSO.example"'})
+    assert found.total == 1
+    assert scim.search(scim.users, {"filter": 'externalId eq "X1"'}).total == 0  # externalId is caseExact
+    both = scim.search(scim.users, {"filter": 'userName eq "u1@contoso.example" and displayName eq "nobody"'})
+    assert both.total == 0
+    group = scim.create(scim.groups, {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                      "displayName": "G", "externalId": "G-1"})
+    assert scim.search(scim.groups, {"filter": f'id eq "{group.id}"'}).total == 1
+    assert scim.search(scim.groups, {"filter": 'externalId eq "g-1"'}).total == 0

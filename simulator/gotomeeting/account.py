@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hmac
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -81,29 +81,50 @@ def licence_role_of(resource: Any) -> str | None:
     return chosen.value.lower()
 
 
-@dataclass
 class AccountUser:
-    id: str
-    resource: Any  # UserResource with id and meta
-    admin_role: str | None = None
-    password: str | None = field(default=None, repr=False)
-    version: int = 1
+    """A user of the account.
+
+    Simulator choice (memory, issue 7): the SCIM representation is kept as its compact JSON, about a
+    fifth of the memory of the scim2-models object, so that an account of 100,000 users fits in a
+    lab process; ``resource`` reads it back into a new ``UserResource`` on every access (which callers
+    may change freely), and assigning ``resource`` stores a new representation. The attributes the
+    account's rules and indexes read on every request (``user_name``, ``active``, ``licence_role``,
+    ``display_name``, ``external_id``, ``created``) are kept beside it.
+    """
+
+    __slots__ = ("id", "admin_role", "password", "version", "_model", "_json", "user_name", "active",
+                 "licence_role", "display_name", "external_id", "created")
+
+    def __init__(self, id: str, resource: Any, admin_role: str | None = None, password: str | None = None,
+                 version: int = 1):
+        self.id = id
+        self.admin_role = admin_role
+        self.password = password
+        self.version = version
+        self.resource = resource
 
     @property
-    def user_name(self) -> str:
-        return self.resource.user_name
+    def resource(self) -> Any:
+        """The user's ``UserResource`` (with id and meta): a new object on each access."""
+        return self._model.model_validate_json(self._json)
 
-    @property
-    def active(self) -> bool:
-        return self.resource.active is not False
+    @resource.setter
+    def resource(self, value: Any) -> None:
+        self._model = type(value)
+        self._json = value.model_dump_json(exclude_none=True)
+        self.user_name = value.user_name
+        self.active = value.active is not False
+        self.licence_role = licence_role_of(value)
+        self.display_name = value.display_name
+        self.external_id = value.external_id
+        self.created = value.meta.created if value.meta is not None else None
+
+    def __repr__(self) -> str:
+        return f"AccountUser(id={self.id!r}, user_name={self.user_name!r}, version={self.version})"
 
     @property
     def status(self) -> str:
         return "active" if self.active else "suspended"
-
-    @property
-    def licence_role(self) -> str | None:
-        return licence_role_of(self.resource)
 
     @property
     def role(self) -> str:
@@ -115,13 +136,9 @@ class AccountUser:
     def is_team_admin(self) -> bool:
         return self.role in ADMIN_ROLES
 
-    @property
-    def display_name(self) -> str | None:
-        return self.resource.display_name
-
-    @property
-    def external_id(self) -> str | None:
-        return self.resource.external_id
+    def working_copy(self) -> Any:
+        """A ``UserResource`` to change (the stored representation is untouched)."""
+        return self.resource
 
     def to_state(self) -> dict:
         return {
@@ -144,6 +161,7 @@ class AccountGroup:
     id: str
     resource: Any  # GroupResource with id and meta
     version: int = 1
+    ordinal: int = 0  # creation order within the account
 
     @property
     def display_name(self) -> str:
@@ -156,6 +174,10 @@ class AccountGroup:
     @property
     def member_ids(self) -> list[str]:
         return [m.value for m in (self.resource.members or []) if m.value]
+
+    def working_copy(self) -> Any:
+        """A ``GroupResource`` to change (the stored one is untouched)."""
+        return self.resource.model_copy(deep=True)
 
     def to_state(self) -> dict:
         return {"id": self.id, "displayName": self.display_name, "externalId": self.external_id,
@@ -230,6 +252,8 @@ class Account:
             self.groups: dict[str, AccountGroup] = {}
             self._users_by_name: dict[str, set[str]] = {}
             self._users_by_external: dict[str, set[str]] = {}
+            self._groups_by_member: dict[str, dict[str, None]] = {}
+            self._groups_deleted = 0
             self.rate_limit.configure(self.config.rate_limit)
             for seed in (self.config.admin, self.config.member):
                 self._insert_seed({"userName": seed.email, "password": seed.password,
@@ -284,9 +308,12 @@ class Account:
             return None
         return user
 
-    def groups_of(self, user_id: str) -> list[AccountGroup]:
+    def groups_of(self, member_id: str) -> list[AccountGroup]:
+        """The groups ``member_id`` (a user or a group) is a direct member of, oldest group first (an
+        index hit, not a scan)."""
         with self.lock:
-            return [g for g in self.groups.values() if user_id in g.member_ids]
+            found = [self.groups[g] for g in self._groups_by_member.get(member_id, ())]
+            return sorted(found, key=lambda g: g.ordinal)
 
     # -- seats -----------------------------------------------------------------------------------
     def seats(self) -> dict:
@@ -375,37 +402,54 @@ class Account:
         user.version += 1
         user.resource = candidate.model_copy(update={
             "id": user.id, "password": None,
-            "meta": self._meta("User", user.resource.meta.created, user.version)})
+            "meta": self._meta("User", user.created, user.version)})
         self._index_user(user)
         return user
 
     def delete_user(self, user: AccountUser) -> None:
         self._unindex_user(user)
         del self.users[user.id]
-        for group in self.groups.values():
-            if user.id in group.member_ids:
-                kept = [m for m in group.resource.members if m.value != user.id]
-                self.update_group(group, group.resource.model_copy(update={"members": kept or None}))
+        self._drop_memberships(user.id)
 
     def insert_group(self, candidate: Any) -> AccountGroup:
         group_id = self.new_id()
         resource = candidate.model_copy(update={"id": group_id, "meta": self._meta("Group", self.now(), 1)})
-        group = AccountGroup(group_id, resource)
+        group = AccountGroup(group_id, resource, ordinal=len(self.groups) + self._groups_deleted)
         self.groups[group_id] = group
+        self._index_members(group)
         return group
 
     def update_group(self, group: AccountGroup, candidate: Any) -> AccountGroup:
+        self._unindex_members(group)
         group.version += 1
         group.resource = candidate.model_copy(update={
             "id": group.id, "meta": self._meta("Group", group.resource.meta.created, group.version)})
+        self._index_members(group)
         return group
 
     def delete_group(self, group: AccountGroup) -> None:
+        self._unindex_members(group)
         del self.groups[group.id]
-        for other in list(self.groups.values()):
-            if group.id in other.member_ids:
-                kept = [m for m in other.resource.members if m.value != group.id]
-                self.update_group(other, other.resource.model_copy(update={"members": kept or None}))
+        self._groups_deleted += 1
+        self._drop_memberships(group.id)
+
+    def _drop_memberships(self, member_id: str) -> None:
+        """Remove ``member_id`` from every group that lists it (a deleted user or group)."""
+        for other in self.groups_of(member_id):
+            kept = [m for m in other.resource.members if m.value != member_id]
+            self.update_group(other, other.resource.model_copy(update={"members": kept or None}))
+
+    def _index_members(self, group: AccountGroup) -> None:
+        for member_id in group.member_ids:
+            self._groups_by_member.setdefault(member_id, {})[group.id] = None
+
+    def _unindex_members(self, group: AccountGroup) -> None:
+        for member_id in group.member_ids:
+            groups = self._groups_by_member.get(member_id)
+            if groups is not None:
+                groups.pop(group.id, None)
+                if not groups:
+                    del self._groups_by_member[member_id]
 
     def _index_user(self, user: AccountUser) -> None:
         self.users[user.id] = user

@@ -10,10 +10,11 @@ of the parsed filters the server supports and which index answers them:
 * Groups: ``eq`` on ``displayName``, ``externalId``, ``id``, ``members.value`` and
   ``members[value eq "..."]``; ``sw``/``co`` on ``displayName``; terms joined by ``and``.
 
-Anything else is refused with 400 ``invalidFilter``. A term ``eq`` on ``userName``, ``externalId`` or
-``id`` turns the query into a dictionary lookup; the other terms are then checked on the few users
-found. Comparisons follow RFC 7643: ``userName`` and ``displayName`` without case, ``id`` and
-``externalId`` exactly.
+Anything else is refused with 400 ``invalidFilter``. A term ``eq`` on a user's ``userName``,
+``externalId`` or ``id`` (a group's ``id``) turns the query into a dictionary lookup; the other terms
+are then checked on the few resources found, and a filter that is that one term needs no check at all
+(the index compares as the filter does). Comparisons follow RFC 7643: ``userName`` and
+``displayName`` without case, ``id`` and ``externalId`` exactly.
 """
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ GROUP_ATTRIBUTES = {
 #: multi-valued attribute -> sub-attributes its value filter may compare with eq.
 USER_VALUE_PATHS = {"emails": {"type", "value", "primary"}}
 GROUP_VALUE_PATHS = {"members": {"value", "type"}}
-#: attributes answered from an index.
-INDEXED = ("username", "externalid", "id")
+#: attributes answered from an index, per resource type.
+INDEXED = {"User": ("username", "externalid", "id"), "Group": ("id",)}
 
 
 @dataclass
@@ -48,6 +49,8 @@ class FilterPlan:
 
     filter: ScimFilter | None
     lookup: tuple[str, str] | None = None  # ("username" | "externalid" | "id", value)
+    #: The filter is the lookup alone: what the index finds is the answer, with no check left to make.
+    exact: bool = False
 
 
 def _name(attr_path: AttrPath, core_urn: str) -> str:
@@ -70,7 +73,7 @@ def _check_term(node: FilterNode, kind: str) -> tuple[str, str] | None:
         name = _name(node.attr_path, core)
         if node.op not in attributes.get(name, ()) or not isinstance(node.value, str):
             raise _unsupported(node)
-        return (name, node.value) if name in INDEXED and node.op == EQ else None
+        return (name, node.value) if name in INDEXED[kind] and node.op == EQ else None
     if isinstance(node, ValuePath) and node.sub_attr is None:
         allowed = value_paths.get(_name(node.attr_path, core))
         terms = _and_terms(node.val_filter)
@@ -94,5 +97,6 @@ def plan(parsed: ScimFilter | None, kind: str) -> FilterPlan:
     """Check ``parsed`` (a filter scim2-models has validated against the model) and plan its lookup."""
     if parsed is None:
         return FilterPlan(None)
-    lookups = [found for term in _and_terms(parsed.ast) if (found := _check_term(term, kind))]
-    return FilterPlan(parsed, lookups[0] if lookups else None)
+    terms = _and_terms(parsed.ast)
+    lookups = [found for term in terms if (found := _check_term(term, kind))]
+    return FilterPlan(parsed, lookups[0] if lookups else None, exact=len(terms) == 1 and bool(lookups))

@@ -139,7 +139,7 @@ class ScimService:
         patch = self._patch_op(kind.model, body)
         with self.account.lock:
             current = self.get(kind, resource_id)
-            working = self._apply(patch, current.resource)
+            working = self._apply(patch, current.working_copy)
             if working is None:
                 return current
             kind.check(working, current)
@@ -177,11 +177,12 @@ class ScimService:
         return validate(PatchOp[model], {"schemas": [PATCH_OP_URN], "Operations": operations},
                         Context.RESOURCE_PATCH_REQUEST, self.policy())
 
-    def _apply(self, patch: Any | None, resource: Any) -> Any | None:
-        """``resource`` patched, as a new object (the stored one is untouched); None if unchanged."""
+    def _apply(self, patch: Any | None, working_copy: Callable[[], Any]) -> Any | None:
+        """The resource patched, as the new object ``working_copy()`` made (the stored one is untouched);
+        None if unchanged."""
         if patch is None:
             return None
-        working = resource.model_copy(deep=True)
+        working = working_copy()
         policy = self.policy()
         try:
             with policy:
@@ -213,7 +214,7 @@ class ScimService:
         policy = self.policy()
         with self.account.lock:
             found = kind.candidates(plan, policy)
-            if plan.filter is not None:
+            if plan.filter is not None and not plan.exact:
                 with policy:
                     found = [item for item in found if plan.filter.match(item.resource)]
         if plan.filter is not None and not found and self.quirks.enabled("empty_filter_404"):

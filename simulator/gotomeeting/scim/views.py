@@ -72,11 +72,12 @@ def render_user(goto, user: AccountUser, base: str, params: Any = None) -> dict:
     memberships = [GroupMembership(value=g.id, display=g.display_name, ref=f"{base}/Groups/{g.id}",
                                    type="direct") for g in account.groups_of(user.id)]
     extension = GoToUserExtension.model_validate(account.goto_extension(user))
-    meta = user.resource.meta.model_copy(update={"location": f"{base}/Users/{user.id}"})
-    resource = user.resource.model_copy(update={"meta": meta, "groups": memberships or None,
-                                                "GoToUserExtension": extension})
+    stored = user.resource
+    meta = stored.meta.model_copy(update={"location": f"{base}/Users/{user.id}"})
+    resource = stored.model_copy(update={"meta": meta, "groups": memberships or None,
+                                         "GoToUserExtension": extension})
     payload = resource.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=params)
-    return _timestamps(payload, user.resource)
+    return _timestamps(payload, stored)
 
 
 def render_group(group: AccountGroup, base: str, params: Any = None) -> dict:
