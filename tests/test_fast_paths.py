@@ -166,3 +166,12 @@ def test_an_index_term_alone_is_answered_without_matching(scim):
                                       "displayName": "G", "externalId": "G-1"})
     assert scim.search(scim.groups, {"filter": f'id eq "{group.id}"'}).total == 1
     assert scim.search(scim.groups, {"filter": 'externalId eq "g-1"'}).total == 0
+
+
+def test_bodies_recorded_decoded_are_kept_packed_and_read_back_equal():
+    journal = Journal(VirtualClock())
+    body = {"userName": "ada@contoso.example", "roles": [{"value": "organizer", "primary": True}]}
+    journal.record(method="POST", path="/scim/v2/Users", direction="outbound", body=body,
+                   response_body=[1, "two"])
+    entry = journal.entries()[0]
+    assert entry["body"] == body and entry["body"] is not body and entry["responseBody"] == [1, "two"]

@@ -79,8 +79,25 @@ class RawBody:
         return decode_body(self.raw, self.content_type)
 
 
+class _Packed:
+    """A body given already decoded (a dict or a list), kept as compact JSON text: a tenth of the
+    memory of the objects, read back when the journal is read."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: Any):
+        self.text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+    def decode(self) -> Any:
+        return json.loads(self.text)
+
+
+def _kept(body: Any) -> Any:
+    return _Packed(body) if isinstance(body, (dict, list)) else body
+
+
 def _decoded(body: Any) -> Any:
-    return body.decode() if isinstance(body, RawBody) else body
+    return body.decode() if isinstance(body, (RawBody, _Packed)) else body
 
 
 class _Entry:
@@ -142,8 +159,8 @@ class Journal:
         entry = _Entry()
         entry.time = self.clock.now()
         entry.direction, entry.method, entry.path, entry.query = direction, method, path, query
-        entry.headers, entry.body, entry.status = headers, body, status
-        entry.response_headers, entry.response_body = response_headers, response_body
+        entry.headers, entry.body, entry.status = headers, _kept(body), status
+        entry.response_headers, entry.response_body = response_headers, _kept(response_body)
         entry.duration_ms, entry.url, entry.error, entry.extra = duration_ms, url, error, extra
         with self._lock:
             self._seq += 1
