@@ -175,3 +175,29 @@ def test_bodies_recorded_decoded_are_kept_packed_and_read_back_equal():
                    response_body=[1, "two"])
     entry = journal.entries()[0]
     assert entry["body"] == body and entry["body"] is not body and entry["responseBody"] == [1, "two"]
+
+
+def test_the_plain_rendering_equals_the_scim2_models_dump(scim):
+    from simulator.gotomeeting.scim import views
+    from simulator.gotomeeting.scim.resources import GoToUserExtension
+
+    account = scim.account
+    rich = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "userName": "rich@contoso.example", "externalId": "rich", "name": {"givenName": "R", "familyName": "Ich"},
+            "emails": [{"value": "rich@contoso.example", "type": "work", "primary": True}],
+            "phoneNumbers": [{"value": "+1 425 555 0100", "type": "work"}], "title": "Counsel",
+            "addresses": [{"type": "work", "locality": "Redmond", "primary": True}],
+            "roles": [{"value": "manager", "primary": True}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Legal",
+                                                                             "manager": {"value": "m-1"}}}
+    users = [_user(scim, 1), scim.create(scim.users, rich), *account.users.values()]
+    account.clock.advance(seconds=1.25)  # a timestamp with milliseconds
+    users.append(scim.patch(scim.users, users[0].id, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                                      "Operations": [{"op": "replace", "path": "active",
+                                                                      "value": False}]}))
+    for user in users:
+        extension = GoToUserExtension.model_validate(account.goto_extension(user))
+        plain = views._plain_user(user, "http://lab/scim/v2", extension)
+        assert plain == views._full_user(user, "http://lab/scim/v2", extension, []), user
+    assert plain["meta"]["lastModified"] == "2026-01-05T08:00:01.250Z"

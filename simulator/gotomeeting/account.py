@@ -89,11 +89,11 @@ class AccountUser:
     lab process; ``resource`` reads it back into a new ``UserResource`` on every access (which callers
     may change freely), and assigning ``resource`` stores a new representation. The attributes the
     account's rules and indexes read on every request (``user_name``, ``active``, ``licence_role``,
-    ``display_name``, ``external_id``, ``created``) are kept beside it.
+    ``display_name``, ``external_id``, ``created``, ``modified``) are kept beside it.
     """
 
     __slots__ = ("id", "admin_role", "password", "version", "_model", "_json", "user_name", "active",
-                 "licence_role", "display_name", "external_id", "created")
+                 "licence_role", "display_name", "external_id", "created", "modified")
 
     def __init__(self, id: str, resource: Any, admin_role: str | None = None, password: str | None = None,
                  version: int = 1):
@@ -118,6 +118,12 @@ class AccountUser:
         self.display_name = value.display_name
         self.external_id = value.external_id
         self.created = value.meta.created if value.meta is not None else None
+        self.modified = value.meta.last_modified if value.meta is not None else None
+
+    @property
+    def stored_json(self) -> str:
+        """The stored representation: the resource's JSON without null attributes."""
+        return self._json
 
     def __repr__(self) -> str:
         return f"AccountUser(id={self.id!r}, user_name={self.user_name!r}, version={self.version})"
