@@ -201,3 +201,13 @@ def test_the_plain_rendering_equals_the_scim2_models_dump(scim):
         plain = views._plain_user(user, "http://lab/scim/v2", extension)
         assert plain == views._full_user(user, "http://lab/scim/v2", extension, []), user
     assert plain["meta"]["lastModified"] == "2026-01-05T08:00:01.250Z"
+
+
+def test_only_an_attribute_selection_takes_the_full_dump(scim):
+    from simulator.gotomeeting.scim import views
+
+    _user(scim, 1)
+    assert not views._selects(None)
+    assert not views._selects(scim.search(scim.users, {"filter": 'userName eq "u1@contoso.example"'}).request)
+    assert views._selects(scim.search(scim.users, {"attributes": "userName"}).request)
+    assert views._selects(scim.response_parameters(scim.users, {"excludedAttributes": "emails"}))

@@ -72,9 +72,14 @@ def render_user(goto, user: AccountUser, base: str, params: Any = None) -> dict:
     account = goto.account
     groups = account.groups_of(user.id)
     extension = GoToUserExtension.model_validate(account.goto_extension(user))
-    if params is None and not groups:
+    if not groups and not _selects(params):
         return _plain_user(user, base, extension)
     return _full_user(user, base, extension, groups, params)
+
+
+def _selects(params: Any) -> bool:
+    """Whether ``params`` (ResponseParameters or a SearchRequest) asks for a subset of attributes."""
+    return params is not None and bool(params.attributes or params.excluded_attributes)
 
 
 def _full_user(user: AccountUser, base: str, extension: GoToUserExtension, groups: list,
