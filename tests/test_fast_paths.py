@@ -211,3 +211,45 @@ def test_only_an_attribute_selection_takes_the_full_dump(scim):
     assert not views._selects(scim.search(scim.users, {"filter": 'userName eq "u1@contoso.example"'}).request)
     assert views._selects(scim.search(scim.users, {"attributes": "userName"}).request)
     assert views._selects(scim.response_parameters(scim.users, {"excludedAttributes": "emails"}))
+
+
+_PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+_ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+@pytest.mark.parametrize("operations", [
+    [{"op": "Replace", "path": "displayName", "value": "New Name"}, {"op": "Replace", "path": "active", "value": "True"}],
+    [{"op": "replace", "path": "active", "value": False}, {"op": "add", "path": "title", "value": "Counsel"}],
+    [{"op": "Add", "path": "name.givenName", "value": "Ada"}, {"op": "Replace", "path": "name.familyName", "value": "L"}],
+    [{"op": "replace", "path": f"{_ENTERPRISE}:department", "value": "Legal"}],
+    [{"op": "replace", "path": "displayName", "value": "User 1"}],  # no change at all
+    [{"op": "replace", "path": "active", "value": "False"}, {"op": "replace", "path": "active", "value": "true"}],
+])
+def test_simple_patches_give_what_the_patch_engine_gives(scim, operations):
+    from simulator.gotomeeting.scim.service import apply_simple, simple_user_changes
+
+    user = _user(scim, 1)
+    normalized = scim._operations(scim.users.model, {"schemas": [_PATCH_OP], "Operations": operations})
+    simple = simple_user_changes(normalized)
+    assert simple is not None
+    fast = apply_simple(scim.users.model, user.stored_json, simple)
+    engine = scim._apply(scim._patch_op(scim.users.model, normalized), user.working_copy)
+    assert (fast is None) == (engine is None)
+    if fast is not None:
+        assert fast.model_dump() == engine.model_dump()
+        assert fast.model_dump_json(exclude_none=True) == engine.model_dump_json(exclude_none=True)
+
+
+@pytest.mark.parametrize("operation", [
+    {"op": "remove", "path": "title"},
+    {"op": "replace", "path": "displayName", "value": ""},
+    {"op": "replace", "path": "displayName", "value": 7},
+    {"op": "replace", "path": "active", "value": "yes"},
+    {"op": "replace", "path": "DisplayName", "value": "x"},
+    {"op": "replace", "path": 'emails[type eq "work"].value', "value": "a@contoso.example"},
+    {"op": "replace", "value": {"displayName": "x"}},
+])
+def test_anything_else_takes_the_patch_engine(scim, operation):
+    from simulator.gotomeeting.scim.service import simple_user_changes
+
+    assert simple_user_changes(scim._operations(scim.users.model, {"schemas": [_PATCH_OP], "Operations": [operation]})) is None
