@@ -4,6 +4,7 @@ and whether the goal is met."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,6 +24,15 @@ class Goal:
         op, _, bound = self.goal.partition(" ")
         return self.ratio >= float(bound) if op == ">=" else self.ratio <= float(bound)
 
+    def shown(self) -> str:
+        """The ratio with three decimals, rounded away from the goal, so that a ratio just short of
+        it never prints as if it were met."""
+        op = self.goal.partition(" ")[0]
+        if not math.isfinite(self.ratio):
+            return str(self.ratio)
+        scaled = self.ratio * 1000
+        return f"{(math.floor(scaled) if op == '>=' else math.ceil(scaled)) / 1000:.3f}"
+
     def to_json(self) -> dict:
         return {**asdict(self), "met": self.met}
 
@@ -33,7 +43,7 @@ def markdown(goals: list[Goal], run: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for g in goals:
-        lines.append(f"| {g.name} | {g.measured} | {g.reference} | {g.ratio:.2f} | {g.goal} | "
+        lines.append(f"| {g.name} | {g.measured} | {g.reference} | {g.shown()} | {g.goal} | "
                      f"{'met' if g.met else 'NOT MET'} |")
     lines.append("")
     lines.append(f"Run {run['date']} on {run['cpus']} CPUs, Python {run['python']}, commit {run['commit']}; "

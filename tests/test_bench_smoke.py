@@ -32,7 +32,9 @@ def test_every_benchmark_runs_at_a_tiny_size_and_reports_each_goal(tmp_path):
 def test_a_goal_line_says_met_or_not_met():
     lines = markdown([Goal("fast", "1", "2", 0.6, ">= 0.5"), Goal("small", "3", "2", 1.6, "<= 1.5")],
                      {"date": "d", "cpus": 2, "python": "3.11", "commit": "c", "sizes": "s"})
-    assert "| 0.60 | >= 0.5 | met |" in lines and "| 1.60 | <= 1.5 | NOT MET |" in lines
+    assert "| 0.600 | >= 0.5 | met |" in lines and "| 1.600 | <= 1.5 | NOT MET |" in lines
+    assert Goal("x", "", "", 0.4996, ">= 0.5").shown() == "0.499"
+    assert Goal("x", "", "", 1.5004, "<= 1.5").shown() == "1.501"
 
 
 def test_the_peer_app_serves_the_mix_in_process():
