@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
+BENCH_STAMP := $(VENV)/.bench-$(shell sha256sum bench/requirements.txt | cut -c1-16)
 JOBS ?= 0
 # make test uses both cores by default (TEST_JOBS=0 runs it serially).
 TEST_JOBS ?= 2
@@ -18,8 +19,8 @@ $(STAMP): requirements.txt
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# Every test: unit tests, API tests and the Gherkin suite.
-test: $(STAMP)
+# Every test: unit tests, API tests and the Gherkin suite (the benchmarks' smoke test needs the bench pins).
+test: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS)) $(PYTEST_ARGS)
 
 # The conformance suite (Gherkin scenarios) against the built-in fakes, with reports under reports/
@@ -41,7 +42,6 @@ serve: $(STAMP)
 
 # Benchmarks (not tests): ratios against a ceiling measured in the same run, written to reports/bench.md
 # and reports/bench.json. Bench-only pins (the scim2-server peer) come from bench/requirements.txt.
-BENCH_STAMP := $(VENV)/.bench-$(shell sha256sum bench/requirements.txt | cut -c1-16)
 $(BENCH_STAMP): bench/requirements.txt $(STAMP)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	@rm -f $(VENV)/.bench-* && touch $@

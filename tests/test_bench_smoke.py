@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import math
 
-import pytest
-
 from bench import peer
 from bench.__main__ import run
 from bench.report import Goal, markdown
@@ -38,7 +36,6 @@ def test_a_goal_line_says_met_or_not_met():
 
 
 def test_the_peer_app_serves_the_mix_in_process():
-    pytest.importorskip("scim2_server")
     from werkzeug.test import Client
 
     from bench import payloads
