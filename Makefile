@@ -1,4 +1,7 @@
 # Every target bootstraps its own virtualenv from requirements.txt (exact pins) on first use.
+# Bytecode caches stay on even where the environment turns them off: the suites start many Python
+# processes (servers, nested pytest runs), and recompiling every module in each costs a quarter of make test.
+unexport PYTHONDONTWRITEBYTECODE
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
