@@ -107,13 +107,14 @@ class TargetClient:
             result.failure, result.detail = _failure(exc.reason or exc)
         except (u3.HTTPError, OSError, ValueError) as exc:
             result.failure, result.detail = _failure(exc)
-        self._journal(method, url, headers, body, result)
+        self._journal(method, url, headers, data, result)
         return result
 
-    def _journal(self, method, url, headers, body, result: TargetResponse) -> None:
+    def _journal(self, method, url, headers, data: bytes | None, result: TargetResponse) -> None:
+        """The exchange as it went over the wire; the journal parses and redacts it only when read."""
         if self.journal is None:
             return
-        from ...core.journal import decode_body
+        from ...core.journal import RawBody
 
         parts = urlsplit(url)
         sent = {k: v for k, v in headers.items() if v is not SKIP_HEADER}
@@ -121,9 +122,9 @@ class TargetClient:
         received = {k: v for k, v in result.headers.items() if k.lower() != "date"}
         self.journal.record(
             direction="outbound", method=method, path=parts.path, query=parts.query, url=url,
-            headers=sent, body=decode_body(json.dumps(body), "application/json") if body is not None else None,
+            headers=sent, body=RawBody.of(data, "application/json"),
             status=result.status, response_headers=received,
-            response_body=decode_body(result.text, result.content_type),
+            response_body=RawBody.of(result.text, result.content_type),
             error=f"{result.failure}: {result.detail}" if result.failure else None,
         )
 
