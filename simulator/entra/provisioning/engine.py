@@ -949,11 +949,7 @@ class Engine:
         if not rt.escrows and job.quarantine is None:
             job.steady_state_first = job.steady_state_first or now
             job.steady_state_last = now
-        counts: dict[str, int] = {}
-        for link in rt.links.values():
-            key = f"{link.object_type} to {link.object_type}"
-            counts[key] = counts.get(key, 0) + 1
-        job.entry_counts = counts
+        job.entry_counts = {f"{kind} to {kind}": n for kind, n in rt.links.counts.items()}
         return {"cycleId": self.cycle_id, "initial": initial, "state": ex.state, "execution": ex.to_graph(),
                 "logEntries": len(self.logs), "escrows": len(rt.escrows),
                 "quarantine": job.quarantine.to_graph() if job.quarantine else None}

@@ -139,10 +139,55 @@ class Escrow:
     object_type: str = "User"
 
 
+class LinkTable(dict):
+    """source id -> ``Link``, keeping a count of links per object type as links come and go, so that
+    the job status's ``synchronizedEntryCountByType`` costs nothing per cycle, whatever the tenant size."""
+
+    def __init__(self):
+        super().__init__()
+        self.counts: dict[str, int] = {}
+
+    def _count(self, link: "Link", step: int) -> None:
+        self.counts[link.object_type] = self.counts.get(link.object_type, 0) + step
+        if not self.counts[link.object_type]:
+            del self.counts[link.object_type]
+
+    def __setitem__(self, key: str, link: "Link") -> None:
+        old = super().get(key)
+        if old is not None:
+            self._count(old, -1)
+        super().__setitem__(key, link)
+        self._count(link, 1)
+
+    def __delitem__(self, key: str) -> None:
+        self._count(self[key], -1)
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default):
+        if key in self:
+            link = super().pop(key)
+            self._count(link, -1)
+            return link
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        super().clear()
+        self.counts.clear()
+
+    def update(self, *args, **kwargs) -> None:
+        for key, link in dict(*args, **kwargs).items():
+            self[key] = link
+
+    def setdefault(self, key: str, default: "Link"):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+
 @dataclass
 class JobRuntime:
     watermark: int | None = None  # the directory change sequence imported up to; None = full import next
-    links: dict[str, Link] = field(default_factory=dict)  # source id -> target link (users and groups)
+    links: "LinkTable" = field(default_factory=lambda: LinkTable())  # source id -> target link
     escrows: dict[str, Escrow] = field(default_factory=dict)
     staged_deletes: set[str] = field(default_factory=set)
     force_deletes: bool = False

@@ -271,7 +271,8 @@ class Synchronization:
             # Simulator choice: with ForceDeletes in the same restart (Full), the links of the staged
             # deletions are kept, so that the deletions they stand for still reach the target.
             keep = rt.staged_deletes if "ForceDeletes" in scopes else set()
-            rt.links = {k: v for k, v in rt.links.items() if k in keep}
+            for source_id in [k for k in rt.links if k not in keep]:
+                del rt.links[source_id]
             rt.watermark = None
         if "ForceDeletes" in scopes:
             rt.force_deletes = True
