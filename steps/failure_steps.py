@@ -21,7 +21,7 @@ from simulator.core.server import LiveServer
 from steps.provisioning_steps import (_add_app, _assign, _authorize, _create_user, _start, goto_scim, graph, job,
                                       job_path, outbound, role_id, sync_path, user_id)
 
-LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+from simulator.entra.provisioning.probe import LIST_RESPONSE
 
 SCIM_TEMPLATE = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 
@@ -72,10 +72,6 @@ def run_now(lab, ctx) -> dict:
 
 def status(lab, ctx) -> dict:
     return job(lab, ctx)["status"]
-
-
-def journal_mark(lab) -> int:
-    return lab.entra_admin("GET", "/journal", params={"limit": 1}).json()["lastSeq"]
 
 
 def settings(lab, **values) -> dict:
@@ -415,7 +411,7 @@ def _(lab, ctx):
 
 @when(parsers.parse('the admin restarts provisioning with the reset scope "{scope}"'))
 def _(lab, ctx, scope):
-    ctx.remember(mark=journal_mark(lab))
+    ctx.remember(mark=lab.journal_mark())
     resp = graph(lab, ctx).request("POST", job_path(ctx, "/restart"), json={"criteria": {"resetScope": scope}})
     assert resp.status_code == 204, resp.text
 
@@ -433,7 +429,7 @@ def _(lab, ctx):
 @given("the journal is marked")
 @when("the journal is marked")
 def _(lab, ctx):
-    ctx.remember(failure_mark=journal_mark(lab))
+    ctx.remember(failure_mark=lab.journal_mark())
 
 
 @then("Entra sent no SCIM request since the journal was marked")

@@ -78,7 +78,7 @@ def outbound(lab, since: int = 0, path: str = "/scim/") -> list[dict]:
 
 
 def advance(lab, minutes: float) -> None:
-    lab.entra_admin("POST", "/clock/advance", json={"minutes": minutes})
+    lab.advance_clock(minutes)
 
 
 # -- the enterprise app ----------------------------------------------------------------------------
@@ -303,7 +303,7 @@ def _(ctx, status, text):
 
 # -- Test Connection -------------------------------------------------------------------------------
 def _validate(lab, ctx) -> requests.Response:
-    mark = lab.entra_admin("GET", "/journal", params={"limit": 1}).json()["lastSeq"]
+    mark = lab.journal_mark()
     resp = graph(lab, ctx).request("POST", job_path(ctx, "/validateCredentials"), json={"useSavedCredentials": True})
     ctx.remember(validation=resp, probe_mark=mark)
     return resp
@@ -408,7 +408,7 @@ def _run_initial(lab, ctx) -> None:
     advance(lab, 0)
     status = job(lab, ctx)["status"]
     assert status["lastExecution"] is not None, status
-    ctx.remember(mark=lab.entra_admin("GET", "/journal", params={"limit": 1}).json()["lastSeq"])
+    ctx.remember(mark=lab.journal_mark())
 
 
 @given("provisioning is turned on")

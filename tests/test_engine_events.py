@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from steps.failure_steps import gallery_job, journal_mark, logs, outbound, person, start, status
+from steps.failure_steps import gallery_job, logs, outbound, person, start, status
 from steps.provisioning_steps import _assign, _unassign, goto_scim, graph, job_path
 
 SALES_ONLY = {"groups": [{"name": "Sales only", "clauses": [
@@ -18,7 +18,7 @@ SALES_ONLY = {"groups": [{"name": "Sales only", "clauses": [
 
 def _cycle(lab, ctx, change) -> tuple[list[dict], dict]:
     """Make ``change``, let the next incremental cycle run; (SCIM requests sent, the user's log entry)."""
-    mark = journal_mark(lab)
+    mark = lab.journal_mark()
     change()
     lab.advance_clock(40)
     cycle = status(lab, ctx)["lastExecution"]["activityIdentifier"]

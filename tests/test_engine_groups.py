@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from steps.failure_steps import journal_mark, logs, map_role, outbound, person, run_now, scim_job, start
+from steps.failure_steps import logs, map_role, outbound, person, run_now, scim_job, start
 from steps.provisioning_steps import _assign, _group, _unassign, goto_scim, graph
 
 MICROSOFT_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
@@ -37,7 +37,7 @@ def test_a_group_is_created_empty_then_filled_then_trimmed_then_deleted(lab, ctx
                              {"@odata.id": f"{lab.graph_url}/directoryObjects/{user['id']}"})
     _assign(lab, ctx, sales["id"], "User")
     start(lab, ctx)
-    mark = journal_mark(lab)
+    mark = lab.journal_mark()
     assert run_now(lab, ctx)["state"] == "Succeeded"
 
     sent = outbound(lab, mark)
@@ -60,7 +60,7 @@ def test_a_group_is_created_empty_then_filled_then_trimmed_then_deleted(lab, ctx
     # two members leave the group: each is disabled, and the group loses both in one request
     for user in people[:2]:
         graph(lab, ctx).delete(f"/groups/{sales['id']}/members/{user['id']}/$ref")
-    mark = journal_mark(lab)
+    mark = lab.journal_mark()
     lab.advance_clock(40)
     patches = [e for e in outbound(lab, mark) if e["method"] == "PATCH" and "/Groups/" in e["path"]]
     assert len(patches) == 1
@@ -81,7 +81,7 @@ def test_a_group_is_created_empty_then_filled_then_trimmed_then_deleted(lab, ctx
 
     # the group is unassigned: it is deleted, its last member disabled
     _unassign(lab, ctx, sales["id"])
-    mark = journal_mark(lab)
+    mark = lab.journal_mark()
     lab.advance_clock(40)
     assert ("DELETE", f"/Groups/{target['id']}", "") in _sent(lab, mark)
     assert _goto_group(lab, ctx, "Sales") is None
@@ -102,14 +102,14 @@ def test_an_unchanged_group_is_a_redundant_export_and_a_new_member_is_added(lab,
     lee = person(lab, ctx, "A.Lee", role=None)
     graph(lab, ctx).post(f"/groups/{sales['id']}/members/$ref",
                          {"@odata.id": f"{lab.graph_url}/directoryObjects/{lee['id']}"})
-    mark = journal_mark(lab)
+    mark = lab.journal_mark()
     lab.advance_clock(40)
     lee_id = _user_target(lab, ctx, "A.Lee")
     sent = _sent(lab, mark)
     assert sent[-1][:2] == ("PATCH", f"/Groups/{_goto_group(lab, ctx, 'Sales')['id']}")
     assert len(_goto_group(lab, ctx, "Sales")["members"]) == 2 and lee_id
     graph(lab, ctx).patch(f"/users/{simon['id']}", {"jobTitle": "Account Executive"})
-    mark = journal_mark(lab)
+    mark = lab.journal_mark()
     lab.advance_clock(40)
     assert [m for m, p, _ in _sent(lab, mark) if "/Groups" in p] == []
     entry = logs(lab, ctx, **{"sourceIdentity/id": sales["id"]})[-1]

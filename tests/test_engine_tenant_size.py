@@ -3,7 +3,7 @@
 needs, and nothing else goes over the wire."""
 from __future__ import annotations
 
-from steps.failure_steps import gallery_job, journal_mark, logs, person, run_now, start, status
+from steps.failure_steps import gallery_job, logs, person, run_now, start, status
 from steps.provisioning_steps import goto_scim, graph
 
 
@@ -17,7 +17,7 @@ def test_one_change_among_2000_unrelated_users_is_one_patch(lab, ctx):
     target = goto_scim(lab, ctx).find_user(simon["userPrincipalName"])
 
     graph(lab, ctx).patch(f"/users/{simon['id']}", {"displayName": "Barbara Simon"})
-    mark = journal_mark(lab)
+    mark = lab.journal_mark()
     lab.advance_clock(40)
 
     sent = lab.entra_admin("GET", "/journal", params={"direction": "outbound", "since": mark}).json()["entries"]

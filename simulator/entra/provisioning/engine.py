@@ -60,10 +60,9 @@ from .logs import LogEntry, Step
 from .mappings import (attribute_definitions, compute_target, find_object_mapping, in_scope, matching_attributes,
                        object_definition, object_mappings, target_attribute_types)
 from .outcomes import Failure, classify, incompatible, read_attribute, same_value, unexpected
-from .probe import NOT_FOUND, connector_prefix, target_client
+from .probe import LIST_RESPONSE, NOT_FOUND, connector_prefix, target_client
 from .quarantine import PROPORTION, TOTAL, escrow_threshold_reason, next_attempt, should_disable
 
-LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SOURCE_SYSTEM = {"id": "", "displayName": "Azure Active Directory", "details": {}}
 MEMBERS = "members"
 
