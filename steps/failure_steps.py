@@ -18,10 +18,9 @@ from pytest_bdd import given, parsers, then, when
 
 from fixtures.contracts import check
 from simulator.core.server import LiveServer
+from simulator.entra.provisioning.probe import LIST_RESPONSE
 from steps.provisioning_steps import (_add_app, _assign, _authorize, _create_user, _start, goto_scim, graph, job,
                                       job_path, outbound, role_id, sync_path, user_id)
-
-from simulator.entra.provisioning.probe import LIST_RESPONSE
 
 SCIM_TEMPLATE = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 

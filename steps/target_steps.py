@@ -22,13 +22,13 @@ from pytest_bdd import given, parsers, then, when
 
 from fixtures.contracts import check
 from simulator.entra.provisioning.dialects import group_query
+from simulator.entra.provisioning.probe import LIST_RESPONSE
 
 from .provisioning_steps import PASSWORD, graph, job_path, sync_path
 
 pytest_plugins = ["fixtures.reporting", "fixtures.target"]
 
 NON_GALLERY_TEMPLATE = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
-from simulator.entra.provisioning.probe import LIST_RESPONSE
 SCIM_JSON = "application/scim+json"
 #: An id no target issues: requests for it must be answered 404 (RFC 7644 §3.12).
 UNKNOWN_ID = "00000000-0000-4000-8000-00000000c404"
