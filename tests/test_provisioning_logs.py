@@ -4,6 +4,7 @@ skip reasons with their texts, error codes and reasons quoting the target's answ
 from __future__ import annotations
 
 import pytest
+import requests
 
 from fixtures.contracts import check
 from simulator.entra.provisioning.engine import NOT_ASSIGNED, NOT_ENTITLED
@@ -160,3 +161,21 @@ def test_one_entry_by_id_and_bad_queries(lab, ctx, story):
     for params in ({"$filter": "provisioningAction eq"}, {"$filter": "nosuchProperty eq 'x'"}, {"$top": "-1"},
                    {"$orderby": "jobId desc"}, {"$select": "id"}):
         assert graph(lab, ctx).request("GET", LOGS, params=params).status_code == 400, params
+
+
+def test_log_retention_keeps_the_newest_entries(lab, ctx, story):
+    """The ``logRetention`` lab setting bounds the logs: lowering it drops the oldest entries at once,
+    and a reset brings the default back."""
+    newest = [e["id"] for e in logs(lab, ctx)][-3:]
+    for bad in (0, -1, "3", 2.5, True):
+        resp = requests.put(f"{lab.entra_url}/_admin/settings", json={"logRetention": bad}, timeout=30)
+        assert resp.status_code == 400, bad
+    assert len(logs(lab, ctx)) == 7
+    lab.entra_admin("PUT", "/settings", json={"logRetention": 3})
+    assert [e["id"] for e in logs(lab, ctx)] == newest
+    graph(lab, ctx).patch(f"/users/{story['simon']['id']}", {"displayName": "Brit Simon"})
+    lab.advance_clock(40)  # one more cycle: its entry pushes the oldest kept one out
+    kept = logs(lab, ctx)
+    assert [e["id"] for e in kept[:2]] == newest[1:] and kept[2]["sourceIdentity"]["id"] == story["simon"]["id"]
+    lab.reset()
+    assert lab.entra_admin("GET", "/settings").json()["logRetention"] == 200_000

@@ -56,7 +56,7 @@ from .dialects import (Dialect, FilterValueError, build_add_members, build_creat
                        build_remove_members, build_update_user, group_query, matching_query,
                        split_base_address)
 from .expressions import AppRoleAssignmentView, SourceObject, is_true
-from .logs import LogEntry, Step
+from .logs import LogEntry, LoggedEntry, Step
 from .mappings import (attribute_definitions, compute_target, find_object_mapping, in_scope, matching_attributes,
                        object_definition, object_mappings, target_attribute_types)
 from .outcomes import Failure, classify, incompatible, read_attribute, same_value, unexpected
@@ -144,7 +144,7 @@ class Engine:
         self.group_types = target_attribute_types(self.schema, self.group_mapping) if self.group_mapping else {}
         self.user_required = _required_targets(self.schema, self.user_mapping) if self.user_mapping else []
         self.cycle_id = self.rand.stream("entra.sync.cycles").uuid()
-        self.logs: list[LogEntry] = []
+        self.logs: list[LoggedEntry] = []
         self.exec: TaskExecution | None = None
         self.client = None
         self._assignments: dict[str, list] | None = None
@@ -884,8 +884,10 @@ class Engine:
     def _log(self, entry: LogEntry) -> None:
         if entry.status != "failure":
             self.rt.escrows.pop(entry.source_identity["id"], None)
-        self.logs.append(entry)
-        self.entra.provisioning_logs.add(entry)
+        logged = entry.freeze()
+        self._entry_now = None
+        self.logs.append(logged)
+        self.entra.provisioning_logs.add(logged)
 
     def _quarantine(self, reason: str, code: str, message: str) -> None:
         """Impose (or re-impose) quarantine: one notification when a series begins or its reason

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..apps.model import AppsError
+from ..provisioning.logs import DEFAULT_RETENTION as LOG_RETENTION
 from .model import (CREDENTIAL_KEYS, DEFAULT_INTERVAL, SyncError, SyncJob, parse_job_settings, parse_reset_scope,
                     parse_secrets)
 
@@ -24,7 +25,7 @@ DEFAULT_LAB_SETTINGS: dict[str, Any] = {
     "targetCaBundle": None,
     "targetTimeoutSeconds": 10.0,
     "notificationsEnabled": True,
-    "logRetention": 200000,
+    "logRetention": LOG_RETENTION,
 }
 
 
@@ -78,6 +79,8 @@ class Synchronization:
             checked[key] = value
         with self.lock:
             self.settings.update(checked)
+            if "logRetention" in checked:
+                self.entra.provisioning_logs.set_retention(checked["logRetention"])
             return dict(self.settings)
 
     # -- lookups ---------------------------------------------------------------------------------

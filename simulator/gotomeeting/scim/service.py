@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Callable
 
 from pydantic import ValidationError
@@ -46,6 +47,13 @@ class Page:
     request: Any  # the SearchRequest, whose attributes/excludedAttributes shape each item
 
 
+@cache
+def specialized(generic: Any, model: Any) -> Any:
+    """``generic[model]`` (``SearchRequest[UserResource]``...), built once: pydantic's own cache of
+    parametrized models still costs a lookup of the parameters on every subscription."""
+    return generic[model]
+
+
 def scim_error_from(exc: ValidationError) -> SCIMException:
     """The SCIM error a scim2-models validation failure stands for (its first error)."""
     error = exc.errors()[0]
@@ -78,7 +86,7 @@ def check_path(model: Any, text: str) -> None:
     selection = path.ast
     if isinstance(selection, ValuePath):
         try:
-            SearchRequest[model].model_validate(
+            specialized(SearchRequest, model).model_validate(
                 {"filter": f"{selection.attr_path}[{selection.val_filter}]"}, scim_ctx=Context.SEARCH_REQUEST)
         except ValidationError as exc:
             raise InvalidPathException(
@@ -211,7 +219,7 @@ class ScimService:
             kind.delete(self.get(kind, resource_id))
 
     def response_parameters(self, kind: Kind, wanted: dict) -> Any:
-        return validate(ResponseParameters[kind.model], wanted, Context.DEFAULT, self.policy())
+        return validate(specialized(ResponseParameters, kind.model), wanted, Context.DEFAULT, self.policy())
 
     # -- shared steps ----------------------------------------------------------------------------
     def _candidate(self, kind: Kind, body: dict, ctx: Context) -> Any:
@@ -238,7 +246,7 @@ class ScimService:
                 check_path(model, operation["path"])
         if not operations:
             return None
-        return validate(PatchOp[model], {"schemas": [PATCH_OP_URN], "Operations": operations},
+        return validate(specialized(PatchOp, model), {"schemas": [PATCH_OP_URN], "Operations": operations},
                         Context.RESOURCE_PATCH_REQUEST, self.policy())
 
     def _apply(self, patch: Any | None, working_copy: Callable[[], Any]) -> Any | None:
@@ -273,7 +281,7 @@ class ScimService:
             raw = query.get(name)
             if isinstance(raw, str) and raw.strip().lstrip("-").isdigit() and int(raw) < lowest:
                 raise InvalidValueException(detail=f"{name} must be an integer of at least {lowest}, not {raw}")
-        request = validate(SearchRequest[kind.model], query, Context.SEARCH_REQUEST, self.policy())
+        request = validate(specialized(SearchRequest, kind.model), query, Context.SEARCH_REQUEST, self.policy())
         plan = filters.plan(request.filter, kind.name)
         policy = self.policy()
         with self.account.lock:
