@@ -120,3 +120,70 @@ def test_fault_malformed_body(server):
     assert r.status_code == 200
     with pytest.raises(ValueError):
         r.json()
+
+
+def _burst(url: str, count: int, pause: float = 0.0, **kw) -> list[int]:
+    """``count`` requests on one keep-alive connection, alternating GET and POST."""
+    import time
+
+    statuses = []
+    with requests.Session() as session:
+        for i in range(count):
+            if i % 2:
+                resp = session.post(f"{url}/scim/v2/Users", json={"n": i}, timeout=5, **kw)
+                assert resp.json() == {"n": i}
+            else:
+                resp = session.get(f"{url}/scim/v2/Users", timeout=5, **kw)
+            statuses.append(resp.status_code)
+            time.sleep(pause)
+    return statuses
+
+
+def test_keep_alive_connections_are_served_back_to_back_and_after_a_pause(server, monkeypatch):
+    """A worker serves a connection's next request itself when it comes at once (the connection does
+    not go back to cheroot's connection manager after every request); a connection that pauses longer
+    goes back and is served as before."""
+    from cheroot import wsgi
+
+    live, journal, faults = server
+    faults.clear()
+    handed_back = []
+    original = wsgi.Server.put_conn
+    monkeypatch.setattr(wsgi.Server, "put_conn", lambda self, conn: (handed_back.append(1), original(self, conn)))
+    before = journal.last_seq()
+    assert _burst(live.url, 40) == [200, 201] * 20
+    assert len(handed_back) < 40
+    assert _burst(live.url, 4, pause=0.05) == [200, 201] * 2
+    assert journal.last_seq() - before == 44
+
+
+def test_more_keep_alive_clients_than_workers_are_all_served(tmp_path):
+    """Two workers, six clients that each send requests back to back: a worker serving one connection's
+    next requests never starves the others (it hands the connection back once it goes quiet)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from simulator.core.tls import make_tls
+
+    lab = Lab(seed=4)
+    app = create_base_app("probe", journal=Journal(lab.clock), faults=FaultSet(lab.rand.stream("faults")),
+                          surfaces=Surfaces(default=_render))
+
+    @app.get("/scim/v2/Users")
+    def users():
+        return {"totalResults": 0}
+
+    @app.post("/scim/v2/Users")
+    def create():
+        from simulator.core.appbase import read_json
+        return read_json(), 201
+
+    tls = make_tls(str(tmp_path), ["127.0.0.1"])
+    for files in (None, tls):
+        live = LiveServer(app, threads=2, tls=files, name="probe").start()
+        try:
+            verify = {"verify": files.ca_bundle} if files else {}
+            with ThreadPoolExecutor(6) as pool:
+                results = list(pool.map(lambda _: _burst(live.url, 30, **verify), range(6)))
+            assert results == [[200, 201] * 15] * 6
+        finally:
+            live.stop()

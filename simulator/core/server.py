@@ -3,15 +3,22 @@
 Used by ``python -m simulator serve`` and by the test fixtures alike, so that tests talk to the same
 server stack a user runs. Port 0 picks a free ephemeral port; ``url`` tells which one was taken. TLS is
 served from a ``trustme`` CA (see ``simulator.core.tls``).
+
+Simulator choice (speed, issue 7): a worker that has answered a keep-alive request waits up to
+``KEEP_ALIVE_WAIT`` for the connection's next request and serves it itself, instead of handing the
+connection to cheroot's connection manager (a selector thread and a queue) after every request. A client
+that sends requests back to back, such as the provisioning engine, then costs one thread per request
+instead of three: a bare Flask endpoint with a client in the same process went from about 1,970 to 2,270
+requests per second.
 """
 from __future__ import annotations
 
 import logging
+import select
 import threading
 
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
-
 
 
 class _Gateway(wsgi.Gateway_10):
@@ -23,8 +30,41 @@ class _Gateway(wsgi.Gateway_10):
         return env
 
 
+#: How long a worker waits for the next request of a keep-alive connection before handing it back.
+KEEP_ALIVE_WAIT = 0.002
+
+
+def _next_request_soon(conn, timeout: float) -> bool:
+    """True when the connection has (or gets within ``timeout`` seconds) the bytes of another request."""
+    if conn.rfile.has_data():
+        return True
+    sock = conn.socket
+    pending = getattr(sock, "pending", None)  # TLS: bytes already decrypted
+    if pending is not None and pending():
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], timeout)
+    except (OSError, ValueError):  # closed meanwhile
+        return False
+    return bool(readable)
+
 
 class _Server(wsgi.Server):
+    def put_conn(self, conn):
+        """Serve a keep-alive connection's next request in the same worker when it comes at once (a client
+        such as the provisioning engine sends one request right after another), instead of a round
+        trip through cheroot's connection manager and request queue for every request; otherwise
+        hand the idle connection back as cheroot does."""
+        while self.ready and _next_request_soon(conn, KEEP_ALIVE_WAIT):
+            try:
+                keep_open = conn.communicate()
+            except Exception:  # noqa: BLE001 - the worker loop would log and drop it the same way
+                keep_open = False
+            if not keep_open:
+                conn.close()
+                return
+        super().put_conn(conn)
+
     def error_log(self, msg="", level=logging.INFO, traceback=False):
         # Only the first line goes to logging: request data (which could hold secrets) stays out.
         logging.getLogger("simulator.server").log(level, "%s", msg.splitlines()[0] if msg else msg)
