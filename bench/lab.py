@@ -4,7 +4,8 @@ Graph with an app-only token, the portal's Authorize popup, and ``/_admin``.
 ``provision`` sets up the tutorial's story for a tenant of ``users`` Faker users: the GoToMeeting app
 from the gallery, a provisioning job, Authorize with the team administrator, and one security group
 holding every user assigned with the Organizer role (members added 20 per request with Graph's
-``members@odata.bind``: the fast way to assign thousands of users).
+``members@odata.bind``: the fast way to assign thousands of users). ``grow`` adds more users to the
+tenant and to that group.
 """
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ SEED_BATCH = 1000
 class Provisioned:
     sp_id: str
     job_id: str
+    group_id: str
     user_ids: list[str]
+    #: The users' userPrincipalNames: their userName in GoToMeeting once provisioned.
+    user_names: list[str]
 
 
 class LabProcess(ServerProcess):
@@ -102,15 +106,23 @@ class LabProcess(ServerProcess):
             batch = [stored_user(n, self.domain) for n in range(start, min(first + count, start + SEED_BATCH))]
             self.goto_admin("POST", "/seed", json={"users": batch})
 
-    def provision(self, users: int) -> Provisioned:
-        self.entra_admin("POST", "/seed", json={"users": users, "groups": 0})
-        user_ids = [u["id"] for u in self.graph_all("/users?$select=id&$top=999")]
-        group = self.graph("POST", "/groups", json={"displayName": "GoToMeeting Organizers", "mailNickname": "g2m",
-                                                    "securityEnabled": True, "mailEnabled": False})
+    def _seed_users(self, count: int, known: set[str]) -> list[dict]:
+        """``count`` new Faker users in the directory: their ``id`` and ``userPrincipalName``."""
+        self.entra_admin("POST", "/seed", json={"users": count, "groups": 0})
+        return [u for u in self.graph_all("/users?$select=id,userPrincipalName&$top=999") if u["id"] not in known]
+
+    def _add_members(self, group_id: str, user_ids: list[str]) -> None:
         directory_objects = f"{self.entra_url}/v1.0/directoryObjects"
         for start in range(0, len(user_ids), BIND_BATCH):
             refs = [f"{directory_objects}/{uid}" for uid in user_ids[start:start + BIND_BATCH]]
-            self.graph("PATCH", f"/groups/{group['id']}", json={"members@odata.bind": refs})
+            self.graph("PATCH", f"/groups/{group_id}", json={"members@odata.bind": refs})
+
+    def provision(self, users: int) -> Provisioned:
+        seeded = self._seed_users(users, set())
+        group = self.graph("POST", "/groups", json={"displayName": "GoToMeeting Organizers", "mailNickname": "g2m",
+                                                    "securityEnabled": True, "mailEnabled": False})
+        user_ids = [u["id"] for u in seeded]
+        self._add_members(group["id"], user_ids)
 
         templates = self.graph("GET", "/applicationTemplates")["value"]
         template = next(t for t in templates if t["displayName"] == "GoToMeeting")
@@ -125,7 +137,15 @@ class LabProcess(ServerProcess):
                    json={"principalId": group["id"], "resourceId": sp["id"], "appRoleId": organizer})
         self.goto_admin("PUT", "/seats", json={"total": users + 100})
         self.graph("POST", f"{sync}/jobs/{job['id']}/start")
-        return Provisioned(sp["id"], job["id"], user_ids)
+        return Provisioned(sp["id"], job["id"], group["id"], user_ids, [u["userPrincipalName"] for u in seeded])
+
+    def grow(self, provisioned: Provisioned, more: int) -> None:
+        """``more`` new users, assigned through the group (the next cycle provisions them)."""
+        seeded = self._seed_users(more, set(provisioned.user_ids))
+        self._add_members(provisioned.group_id, [u["id"] for u in seeded])
+        self.goto_admin("PUT", "/seats", json={"total": len(provisioned.user_ids) + more + 100})
+        provisioned.user_ids.extend(u["id"] for u in seeded)
+        provisioned.user_names.extend(u["userPrincipalName"] for u in seeded)
 
     def _authorize(self, sp_id: str, job_id: str) -> None:
         """The Authorize popup: GoTo's sign-in page, the team administrator's login, the callback."""

@@ -81,9 +81,10 @@ def serve(describe: str, users: int, domain: str) -> None:
     server.stop()
 
 
-def start(users: int, domain: str) -> ServerProcess:
+def launch(users: int, domain: str) -> ServerProcess:
+    """The peer's process, started: it stores its ``users`` and then listens (``wait_ready``)."""
     return ServerProcess(python_module("bench.peer", "--describe", "{describe}", "--users", str(users),
-                                       "--domain", domain), name="peer", ready_timeout=300).start()
+                                       "--domain", domain), name="peer", ready_timeout=600).launch()
 
 
 def main() -> None:

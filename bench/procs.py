@@ -34,11 +34,21 @@ class ServerProcess:
         self.ready_timeout = ready_timeout
         self.proc: subprocess.Popen | None = None
         self.description: dict = {}
+        self._deadline = 0.0
 
     def start(self) -> "ServerProcess":
+        return self.launch().wait_ready()
+
+    def launch(self) -> "ServerProcess":
+        """Start the process without waiting for it (``wait_ready`` waits): what it does before it
+        listens (a peer storing its users) then overlaps with the caller's own preparation."""
         log = open(Path(self._dir.name) / "output.log", "wb")
         self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + self.ready_timeout
+        self._deadline = time.monotonic() + self.ready_timeout
+        return self
+
+    def wait_ready(self) -> "ServerProcess":
+        deadline = self._deadline
         while not self.describe_path.exists():
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.output()[-2000:]}")
