@@ -27,11 +27,13 @@ Simulator choices (GoTo does not publish these):
 from __future__ import annotations
 
 import hmac
+import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from scim2_models import (
     ForbiddenException,
     InvalidValueException,
@@ -74,11 +76,15 @@ class SeedError(ValueError):
 
 def licence_role_of(resource: Any) -> str | None:
     """The licence role a SCIM user carries: its primary role, else its first one (lower case)."""
-    roles = [r for r in (resource.roles or []) if isinstance(r.value, str)]
-    if not roles:
+    return licence_role_in([(r.value, r.primary) for r in (resource.roles or [])])
+
+
+def licence_role_in(roles: list[tuple[Any, Any]]) -> str | None:
+    """``licence_role_of`` for roles given as ``(value, primary)`` pairs."""
+    named = [(value, primary) for value, primary in roles if isinstance(value, str)]
+    if not named:
         return None
-    chosen = next((r for r in roles if r.primary), roles[0])
-    return chosen.value.lower()
+    return next((value for value, primary in named if primary), named[0][0]).lower()
 
 
 class AccountUser:
@@ -119,6 +125,23 @@ class AccountUser:
         self.external_id = value.external_id
         self.created = value.meta.created if value.meta is not None else None
         self.modified = value.meta.last_modified if value.meta is not None else None
+
+    @classmethod
+    def from_document(cls, id: str, model: Any, document: dict, created: datetime,
+                      modified: datetime) -> "AccountUser":
+        """A new user (version 1, no admin rank) stored as ``document``, the resource's JSON without
+        null attributes in the order scim2-models dumps them, with ``id`` and ``meta`` set."""
+        user = cls.__new__(cls)
+        user.id, user.admin_role, user.password, user.version = id, None, None, 1
+        user._model = model
+        user._json = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        user.user_name = document["userName"]
+        user.active = document.get("active") is not False
+        user.licence_role = licence_role_in([(r.get("value"), r.get("primary")) for r in document.get("roles", ())])
+        user.display_name = document.get("displayName")
+        user.external_id = document.get("externalId")
+        user.created, user.modified = created, modified
+        return user
 
     @property
     def stored_json(self) -> str:
@@ -222,6 +245,14 @@ class RateLimit:
 
     def to_json(self) -> dict:
         return {"requestsPerSecond": self.per_second}
+
+
+_DATETIME = TypeAdapter(datetime)
+
+
+def _json_datetime(moment: datetime) -> str:
+    """``moment`` as pydantic writes it in a model's JSON."""
+    return _DATETIME.dump_python(moment, mode="json")
 
 
 def _check_length(label: str, value: Any, limit: int) -> None:
@@ -340,7 +371,16 @@ class Account:
 
         Nothing is changed; callers commit with ``insert_user``/``update_user`` under the same lock.
         """
-        user_name = candidate.user_name
+        name = candidate.name
+        self.check_user_values(
+            candidate.user_name, name.given_name if name is not None else None,
+            name.family_name if name is not None else None,
+            [(role.value, role.primary) for role in candidate.roles or []],
+            candidate.active, current=current, policy=policy)
+
+    def check_user_values(self, user_name: Any, given_name: Any, family_name: Any, roles: list[tuple[Any, Any]],
+                          active: Any, *, current: AccountUser | None, policy: ScimPolicy) -> None:
+        """``check_user`` on the attributes it reads: ``roles`` as ``(value, primary)`` pairs."""
         if not isinstance(user_name, str) or not user_name.strip():
             raise InvalidValueException(detail="userName is required")
         _check_length("userName", user_name, MAX_USER_NAME)
@@ -351,16 +391,15 @@ class Account:
                        "with their email address")
         if domain.lower() not in self.verified_domains:
             raise InvalidValueException(detail=f"Email domain '{domain}' is not verified for this account")
-        if candidate.name is not None:
-            _check_length("name.givenName", candidate.name.given_name, MAX_NAME_PART)
-            _check_length("name.familyName", candidate.name.family_name, MAX_NAME_PART)
-        for role in candidate.roles or []:
-            if not isinstance(role.value, str) or role.value.lower() not in LICENCE_ROLES:
+        _check_length("name.givenName", given_name, MAX_NAME_PART)
+        _check_length("name.familyName", family_name, MAX_NAME_PART)
+        for value, _ in roles:
+            if not isinstance(value, str) or value.lower() not in LICENCE_ROLES:
                 raise InvalidValueException(
-                    detail=f"Role '{role.value}' is not a GoToMeeting role; use 'organizer' or 'manager'")
-        becomes_active = candidate.active is not False
+                    detail=f"Role '{value}' is not a GoToMeeting role; use 'organizer' or 'manager'")
+        becomes_active = active is not False
         admin_rank = current is not None and current.admin_role is not None
-        if becomes_active and licence_role_of(candidate) is None and not admin_rank:
+        if becomes_active and licence_role_in(roles) is None and not admin_rank:
             raise InvalidValueException(
                 detail="An active GoToMeeting user needs a role: 'organizer' or 'manager'")
         key = user_name_key(user_name, policy)
@@ -398,6 +437,23 @@ class Account:
         resource = candidate.model_copy(update={
             "id": user_id, "password": None, "meta": self._meta("User", self.now(), 1)})
         user = AccountUser(user_id, resource, admin_role=admin_role, password=password)
+        self._index_user(user)
+        return user
+
+    def insert_document(self, model: Any, document: dict) -> AccountUser:
+        """``insert_user`` of a ``model`` resource given as its stored JSON without ``id`` and ``meta``
+        (keys in scim2-models' dump order, ``schemas`` first, ``externalId`` second when present)."""
+        user_id = self.new_id()
+        created = self.now()
+        modified = self.now()
+        meta = {"resourceType": "User", "created": _json_datetime(created),
+                "lastModified": _json_datetime(modified), "version": 'W/"1"'}
+        head = {"schemas": document["schemas"], "id": user_id}
+        if "externalId" in document:
+            head["externalId"] = document["externalId"]
+        head["meta"] = meta
+        head.update(document)
+        user = AccountUser.from_document(user_id, model, head, created, modified)
         self._index_user(user)
         return user
 
