@@ -235,3 +235,23 @@ def test_exact_queries_answer_as_the_parsed_filter(twin):
                   headers={"Content-Type": SCIM_JSON})
     twin.query(filter=f'userName eq "user11@{DOMAIN}"')  # the member of the group, with its groups
     assert twin.taken["search"] > 200
+
+
+@pytest.mark.parametrize("values", [
+    {"accountKey": "1234567890", "status": "active", "products": ["G2M"]},
+    {"accountKey": "1234567890", "status": "suspended", "products": []},
+    {"accountKey": None, "status": "active", "products": ["G2M", "G2W"]},
+])
+def test_goto_extension_is_dumped_once_per_combination_as_scim2_models_dumps_it(values):
+    from scim2_models import Context
+
+    from simulator.gotomeeting.scim import views
+    from simulator.gotomeeting.scim.resources import GoToUserExtension
+
+    direct = GoToUserExtension.model_validate(values)
+    nested = direct.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+    nested.pop("schemas", None)
+    for _ in range(2):  # built, then cached
+        cached = views._extension(values["accountKey"], values["status"], tuple(values["products"]))
+        assert cached == direct
+        assert json.loads(views._nested_extension(direct.account_key, direct.status, tuple(direct.products))) == nested

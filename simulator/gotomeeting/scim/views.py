@@ -15,6 +15,7 @@ Request bodies must be JSON objects sent as ``application/scim+json`` or ``appli
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
@@ -71,7 +72,8 @@ def _timestamps(payload: dict, resource: Any) -> dict:
 def render_user(goto, user: AccountUser, base: str, params: Any = None) -> dict:
     account = goto.account
     groups = account.groups_of(user.id)
-    extension = GoToUserExtension.model_validate(account.goto_extension(user))
+    values = account.goto_extension(user)
+    extension = _extension(values["accountKey"], values["status"], tuple(values["products"]))
     if not groups and not _selects(params):
         return _plain_user(user, base, extension)
     return _full_user(user, base, extension, groups, params)
@@ -105,10 +107,31 @@ def _plain_user(user: AccountUser, base: str, extension: GoToUserExtension) -> d
     meta["created"], meta["lastModified"] = iso(user.created), iso(user.modified)
     meta["location"] = f"{base}/Users/{user.id}"
     payload["schemas"].append(GOTO_URN)
+    products = extension.products
+    nested = _nested_extension(extension.account_key, extension.status,
+                               None if products is None else tuple(products))
+    payload[GOTO_URN] = json.loads(nested)
+    return payload
+
+
+@lru_cache(maxsize=64)
+def _extension(account_key: str | None, status: str, products: tuple[str, ...]) -> GoToUserExtension:
+    """GoTo's extension of a user with these values (never changed once built: callers copy it).
+
+    Simulator choice (speed, issue 7): the values take a handful of combinations per account, so
+    each is validated once."""
+    return GoToUserExtension.model_validate({"accountKey": account_key, "status": status, "products": list(products)})
+
+
+@lru_cache(maxsize=64)
+def _nested_extension(account_key: str | None, status: str | None, products: tuple[str, ...] | None) -> str:
+    """The JSON of GoTo's extension with these values as nested in a user (no ``schemas`` of its
+    own), as scim2-models dumps it; dumped once per combination (speed, issue 7)."""
+    extension = GoToUserExtension.model_validate(
+        {"accountKey": account_key, "status": status, "products": None if products is None else list(products)})
     nested = extension.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
     nested.pop("schemas", None)  # an extension nested in a resource carries no schemas of its own
-    payload[GOTO_URN] = nested
-    return payload
+    return json.dumps(nested)
 
 
 def render_group(group: AccountGroup, base: str, params: Any = None) -> dict:
