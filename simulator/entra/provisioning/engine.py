@@ -57,8 +57,8 @@ from .dialects import (Dialect, FilterValueError, build_add_members, build_creat
                        split_base_address)
 from .expressions import AppRoleAssignmentView, SourceObject, is_true
 from .logs import LogEntry, LoggedEntry, Step
-from .mappings import (attribute_definitions, compute_target, find_object_mapping, in_scope, matching_attributes,
-                       object_definition, object_mappings, target_attribute_types)
+from .mappings import (TargetPlan, attribute_definitions, compute_target, find_object_mapping, in_scope,
+                       matching_attributes, object_definition, object_mappings, target_attribute_types)
 from .outcomes import Failure, classify, incompatible, read_attribute, same_value, unexpected
 from .probe import LIST_RESPONSE, NOT_FOUND, connector_prefix, target_client
 from .quarantine import PROPORTION, TOTAL, escrow_threshold_reason, next_attempt, should_disable
@@ -143,6 +143,8 @@ class Engine:
         self.user_types = target_attribute_types(self.schema, self.user_mapping) if self.user_mapping else {}
         self.group_types = target_attribute_types(self.schema, self.group_mapping) if self.group_mapping else {}
         self.user_required = _required_targets(self.schema, self.user_mapping) if self.user_mapping else []
+        self._user_plan = TargetPlan(self.user_mapping) if self.user_mapping is not None else None
+        self._user_matching: list | None = None
         self.cycle_id = self.rand.stream("entra.sync.cycles").uuid()
         self.logs: list[LoggedEntry] = []
         self.exec: TaskExecution | None = None
@@ -525,7 +527,7 @@ class Engine:
             self._update(item, entry, source, link)
 
     def _target_values(self, source: SourceObject, creating: bool) -> dict[str, Any]:
-        values = compute_target(self.user_mapping, source, creating=creating)
+        values = compute_target(self.user_mapping, source, creating=creating, plan=self._user_plan)
         manager_attr = next((k for k in values if k.lower().endswith(":manager") or k == "manager"), None)
         if manager_attr is not None:
             link = self.rt.links.get(str(values[manager_attr]))
@@ -538,7 +540,9 @@ class Engine:
     def _match_or_create(self, item: Work, entry: LogEntry, source: SourceObject) -> None:
         values = self._target_values(source, creating=True)
         found = None
-        for attribute, _ in matching_attributes(self.user_mapping):
+        if self._user_matching is None:  # once per cycle: the mapping does not change within it
+            self._user_matching = matching_attributes(self.user_mapping)
+        for attribute, _ in self._user_matching:
             value = values.get(attribute)
             if value is None:
                 continue

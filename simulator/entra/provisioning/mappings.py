@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .expressions import (ExpressionError, SourceObject, evaluate_mapping, is_true, parse_expression,
+from .expressions import (ExpressionError, SourceObject, evaluate_mapping, is_empty, is_true, parse_expression,
                           source_expression, source_type)
 
 #: Where the default schemas live (``fixtures/mappings`` at the top of the repository).
@@ -205,11 +205,16 @@ def _source_problems(source: Any, source_obj: Mapping | None, source_names: set[
 # Values
 # --------------------------------------------------------------------------------------------------
 
-def compute_target(object_mapping: Mapping, source: SourceObject, *, creating: bool) -> dict[str, Any]:
+def compute_target(object_mapping: Mapping, source: SourceObject, *, creating: bool,
+                   plan: "TargetPlan | None" = None) -> dict[str, Any]:
     """Target attribute name → value for ``source``: every attribute mapping evaluated in order;
     ObjectAddOnly mappings only when ``creating``; a null or empty value is left out (never sent). Names
     are the ``targetAttributeName`` as written (``userName``, ``emails[type eq "work"].value``,
-    ``name.givenName``, ``urn:…:enterprise:2.0:User:department``, ``roles[primary eq "True"].value``)."""
+    ``name.givenName``, ``urn:…:enterprise:2.0:User:department``, ``roles[primary eq "True"].value``).
+    ``plan``, a ``TargetPlan`` of this very object mapping, gives the same values with the per-mapping
+    preparation done once."""
+    if plan is not None and plan.object_mapping is object_mapping:
+        return plan.compute(source, creating=creating)
     target: dict[str, Any] = {}
     for mapping in _list(object_mapping.get("attributeMappings")):
         if mapping.get("flowType", "Always") == "ObjectAddOnly" and not creating:
@@ -218,6 +223,68 @@ def compute_target(object_mapping: Mapping, source: SourceObject, *, creating: b
         if value is not None:
             target[mapping["targetAttributeName"]] = value
     return target
+
+
+class TargetPlan:
+    """``compute_target`` for one object mapping, with what does not change from one object to the next
+    worked out once: each attribute mapping's flow type, target name, parsed source and default value.
+    ``compute`` gives exactly what ``compute_target`` gives for the same mapping.
+
+    Simulator choice (speed, issue 7): a cycle of 100,000 users evaluated every mapping's source type and
+    parse-cache lookup per user; the engine builds one plan per cycle instead (a schema PUT replaces the
+    schema, it never changes a mapping in place). An attribute mapping the plan cannot prepare (not a
+    plain object, no ``targetAttributeName``, a source that does not parse) is evaluated the general way
+    for every object, so that it fails (or not) exactly as before.
+    """
+
+    __slots__ = ("object_mapping", "_entries")
+
+    def __init__(self, object_mapping: Mapping):
+        self.object_mapping = object_mapping
+        self._entries: list[tuple] | None = self._prepare(object_mapping)
+
+    @staticmethod
+    def _prepare(object_mapping: Mapping) -> list[tuple] | None:
+        mappings = _list(object_mapping.get("attributeMappings"))
+        if not all(type(m) is dict for m in mappings):
+            return None  # compute_target decides, and fails, as it always did
+        entries = []
+        for mapping in mappings:
+            add_only = mapping.get("flowType", "Always") == "ObjectAddOnly"
+            name = mapping.get("targetAttributeName", _GENERAL)
+            expression = None
+            if source_type(mapping.get("source")) is not None:
+                try:
+                    expression = source_expression(mapping["source"])
+                except Exception:  # noqa: BLE001 - the general way raises it again for each object
+                    name = _GENERAL
+            default = mapping["defaultValue"] if mapping.get("defaultValue") not in (None, "") else _GENERAL
+            entries.append((mapping, add_only, name, expression, default))
+        return entries
+
+    def compute(self, source: SourceObject, *, creating: bool) -> dict[str, Any]:
+        entries = self._entries
+        if entries is None:
+            return compute_target(self.object_mapping, source, creating=creating)
+        target: dict[str, Any] = {}
+        for mapping, add_only, name, expression, default in entries:
+            if add_only and not creating:
+                continue
+            if name is _GENERAL:
+                value = evaluate_mapping(mapping, source, creating=creating)
+                if value is not None:
+                    target[mapping["targetAttributeName"]] = value
+                continue
+            value = None if expression is None else expression.evaluate(source)
+            if default is not _GENERAL and creating and is_empty(value):
+                value = default
+            if not is_empty(value):
+                target[name] = value
+        return target
+
+
+#: Marks what a ``TargetPlan`` leaves to the general way (and a mapping without a default value).
+_GENERAL = object()
 
 
 def source_attributes(object_mapping: Mapping) -> frozenset[str]:
