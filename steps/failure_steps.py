@@ -18,11 +18,10 @@ from pytest_bdd import given, parsers, then, when
 
 from fixtures.contracts import check
 from simulator.core.server import LiveServer
+from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 from simulator.entra.provisioning.probe import LIST_RESPONSE
-from steps.provisioning_steps import (_add_app, _assign, _authorize, _create_user, _start, goto_scim, graph, job,
-                                      job_path, outbound, role_id, sync_path, user_id)
-
-SCIM_TEMPLATE = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
+from steps.provisioning_steps import (_add_app, _assign, _authorize, _create_user, _start, _unassign, goto_scim,
+                                      graph, job, job_path, outbound, sync_path, user_id)
 
 
 # -- helpers (also used by tests/test_engine*.py, tests/test_quarantine*.py, tests/test_chaos*.py) -----
@@ -37,7 +36,7 @@ def gallery_job(lab, ctx) -> None:
 def scim_job(lab, ctx, dialect: str = "legacy", base_url: str | None = None) -> None:
     """The non-gallery SCIM app pointed at ``base_url`` (GoToMeeting by default) with a Secret Token."""
     g = graph(lab, ctx)
-    template = next(t for t in g.get("/applicationTemplates")["value"] if t["id"] == SCIM_TEMPLATE)
+    template = next(t for t in g.get("/applicationTemplates")["value"] if t["id"] == NON_GALLERY_TEMPLATE_ID)
     _add_app(lab, ctx, template["displayName"], "GoToMeeting (SCIM)")
     created = g.post(sync_path(ctx, "/jobs"), {"templateId": "scim"})
     ctx.remember(job_id=created["id"])
@@ -103,13 +102,15 @@ def seed_users(lab, ctx, count: int) -> list[dict]:
 
 
 def assign(lab, ctx, principal_id: str, role: str = "Organizer") -> dict:
-    sp_id = ctx["sp"]["id"]
-    return graph(lab, ctx).post(f"/servicePrincipals/{sp_id}/appRoleAssignedTo",
-                                {"principalId": principal_id, "resourceId": sp_id, "appRoleId": role_id(ctx, role)})
+    """Assign with a role (the Organizer by default); the scenario context records the assignment."""
+    return _assign(lab, ctx, principal_id, role)
 
 
 def unassign(lab, ctx, assignment: dict) -> None:
+    """Remove one assignment (and the context's record of it)."""
     graph(lab, ctx).delete(f"/servicePrincipals/{ctx['sp']['id']}/appRoleAssignedTo/{assignment['id']}")
+    recorded = ctx.values.get("assignments", {}).get(assignment["principalId"], [])
+    recorded[:] = [a for a in recorded if a["id"] != assignment["id"]]
 
 
 def logs(lab, ctx, **filters) -> list[dict]:
@@ -313,8 +314,6 @@ def _(lab, ctx, name):
 
 @when(parsers.parse('the users "{names}" are unassigned from GoToMeeting'))
 def _(lab, ctx, names):
-    from steps.provisioning_steps import _unassign
-
     for name in _names(names):
         _unassign(lab, ctx, user_id(ctx, name))
 

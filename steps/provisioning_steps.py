@@ -15,6 +15,7 @@ from pytest_bdd import given, parsers, then, when
 from fixtures.clients import Browser, Page, ScimClient
 from fixtures.contracts import check
 from fixtures.graph_client import GraphClient
+from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 
 DEFAULT_ACCESS = "Default Access"
 PASSWORD = "Lab-Passw0rd!2026"
@@ -113,7 +114,7 @@ def _(lab, ctx):
 def _(lab, ctx):
     g = graph(lab, ctx)
     templates = g.get("/applicationTemplates")["value"]
-    template = next(t for t in templates if t["id"] == "8adf8e6e-67b2-4cf2-a259-e3dc5476c621")
+    template = next(t for t in templates if t["id"] == NON_GALLERY_TEMPLATE_ID)
     _add_app(lab, ctx, template["displayName"], "GoToMeeting (SCIM)")
     created = g.post(sync_path(ctx, "/jobs"), {"templateId": "scim"})
     ctx.remember(job_id=created["id"])

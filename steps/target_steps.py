@@ -21,6 +21,7 @@ from urllib.parse import quote_plus
 from pytest_bdd import given, parsers, then, when
 
 from fixtures.contracts import check
+from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 from simulator.entra.provisioning.dialects import group_query
 from simulator.entra.provisioning.probe import LIST_RESPONSE
 
@@ -28,7 +29,6 @@ from .provisioning_steps import PASSWORD, graph, job_path, sync_path
 
 pytest_plugins = ["fixtures.reporting", "fixtures.target"]
 
-NON_GALLERY_TEMPLATE = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 SCIM_JSON = "application/scim+json"
 #: An id no target issues: requests for it must be answered 404 (RFC 7644 §3.12).
 UNKNOWN_ID = "00000000-0000-4000-8000-00000000c404"
@@ -167,7 +167,7 @@ def _(lab, ctx, target):
     """Adds the non-gallery app from its template, creates its ``scim`` job, fits the mappings to the
     target and saves the Tenant URL (with ``?aadOptscim062020`` in that dialect) and the Secret Token."""
     g = graph(lab, ctx)
-    created = g.post(f"/applicationTemplates/{NON_GALLERY_TEMPLATE}/instantiate",
+    created = g.post(f"/applicationTemplates/{NON_GALLERY_TEMPLATE_ID}/instantiate",
                      {"displayName": f"{target.prefix} SCIM conformance"})
     sp = created["servicePrincipal"]
     roles = {r["displayName"]: r["id"] for r in sp["appRoles"]}

@@ -11,9 +11,9 @@ import pytest
 
 from simulator.core.lab import Lab
 from simulator.entra.app import create_app
+from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 
 GOTOMEETING_TEMPLATE_ID = "a3c6f2b4-1d5e-4c7a-9b8e-6f0d2c4e8a17"
-SCIM_TEMPLATE_ID = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 
 
 @pytest.fixture
@@ -101,6 +101,6 @@ def test_authorize_for_an_unknown_app_or_job_or_a_secret_token_app(portal):
     client, entra, sp, _ = portal
     assert client.get("/portal/servicePrincipals/nope/provisioning/authorize").status_code == 404
     assert client.get(f"/portal/servicePrincipals/{sp.id}/provisioning/authorize?jobId=nope").status_code == 404
-    _, scim = entra.apps.instantiate_template(SCIM_TEMPLATE_ID, "SCIM app")
+    _, scim = entra.apps.instantiate_template(NON_GALLERY_TEMPLATE_ID, "SCIM app")
     resp = client.get(f"/portal/servicePrincipals/{scim.id}/provisioning/authorize")
     assert resp.status_code == 400 and "Secret Token" in resp.get_data(as_text=True)

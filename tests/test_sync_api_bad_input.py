@@ -11,9 +11,9 @@ import pytest
 from fixtures.contracts import check
 from simulator.core.lab import Lab
 from simulator.entra.app import create_app
+from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 
 GOTOMEETING_TEMPLATE_ID = "a3c6f2b4-1d5e-4c7a-9b8e-6f0d2c4e8a17"
-SCIM_TEMPLATE_ID = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 
 
 class Api:
@@ -29,7 +29,7 @@ class Api:
             "scope": "https://graph.microsoft.com/.default"}).get_json()["access_token"]
         self.headers = {"Authorization": f"Bearer {token}"}
         _, goto = self.entra.apps.instantiate_template(GOTOMEETING_TEMPLATE_ID, "GoToMeeting")
-        _, scim = self.entra.apps.instantiate_template(SCIM_TEMPLATE_ID, "SCIM app")
+        _, scim = self.entra.apps.instantiate_template(NON_GALLERY_TEMPLATE_ID, "SCIM app")
         self.goto_sp, self.scim_sp = goto.id, scim.id
         self.goto_job = self.ok("POST", f"{self.sync(goto.id)}/jobs", json={"templateId": "gotomeeting"})["id"]
         self.scim_job = self.ok("POST", f"{self.sync(scim.id)}/jobs", json={"templateId": "scim"})["id"]
