@@ -27,7 +27,7 @@ PAGE_SIZE = 100
 
 
 def _getter(entry, name: str):
-    return entry.filter_view().get(name)
+    return entry.filter_value(name)
 
 
 def logs_blueprint(entra) -> Blueprint:
