@@ -44,3 +44,28 @@ def test_same_seed_same_story_byte_identical_journals(lab):
     entries = json.loads(first[0])
     assert any(e["direction"] == "outbound" and e["method"] == "PATCH" for e in entries)
     assert "Lab-Passw0rd" not in first[0] and "Admin-Passw0rd" not in first[1]
+
+
+def test_one_seed_one_signing_key_and_byte_identical_tokens(lab):
+    """The token-signing key comes from the seed: the same seed, after a reset, signs the same bytes;
+    another seed gives another key."""
+    import requests
+
+    def token() -> str:
+        c = lab.graph_client
+        resp = requests.post(f"{lab.entra_url}/{lab.tenant_id}/oauth2/v2.0/token", timeout=30, data={
+            "grant_type": "client_credentials", "client_id": c["client_id"], "client_secret": c["client_secret"],
+            "scope": "https://graph.microsoft.com/.default"})
+        assert resp.status_code == 200, resp.text
+        return resp.json()["access_token"]
+
+    def kid() -> str:
+        return requests.get(f"{lab.entra_url}/{lab.tenant_id}/discovery/v2.0/keys", timeout=30).json()["keys"][0]["kid"]
+
+    first, first_kid = token(), kid()
+    lab.reset()
+    assert token() == first and kid() == first_kid
+    lab._admin("POST", "/reset", json={"seed": "another seed"})
+    assert kid() != first_kid
+    lab.reset()
+    assert kid() == first_kid

@@ -1,23 +1,26 @@
 """App-only sign-in (SPEC §3.1): the token endpoint, the OpenID discovery document, the JWKS, the AAD
 error envelope, and the Graph side's bearer-token check.
 
-Tokens are RS256 JWTs signed with PyJWT + cryptography. Simulator choice: the RSA signing key is the one
-value that does not come from the seed - ``cryptography`` cannot generate a key from a seeded source -
-so it is generated once per ``Entra`` (on first use) and kept across ``/_admin/reset``; tokens are
-therefore compared by their claims, never by their bytes. Its ``kid`` is the key's RFC 7638 thumbprint.
-Every other token ingredient (``uti``, times) comes from the seeded stream and the virtual clock.
+Tokens are RS256 JWTs signed with PyJWT + cryptography. Simulator choice (determinism): the RSA signing
+key comes from the lab's seed like every other value: pycryptodome generates it (``cryptography`` takes
+no random source) from a random stream seeded by the ``entra.signing-key`` stream, so one seed and one
+virtual clock give byte-identical tokens, also after ``/_admin/reset``. A key anyone can regenerate from
+the seed is a lab key, never a secret. Its ``kid`` is the key's RFC 7638 thumbprint. Every other token
+ingredient (``uti``, times) comes from the seeded stream and the virtual clock.
 """
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
+import random
 import threading
 from urllib.parse import unquote_plus, urlparse
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
 from flask import Blueprint, Response, request
 
 from ..core.errors import LabHTTPError, aad_error, json_response
@@ -57,18 +60,34 @@ def _b64url(n: int) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-class SigningKeys:
-    """The tenant's token-signing key (RS256) and its JWKS."""
+@functools.lru_cache(maxsize=8)
+def seeded_private_key(seed: bytes):
+    """The 2048-bit RSA key that ``seed`` decides (about 0.2 s to generate; kept for the process)."""
+    from Crypto.PublicKey import RSA
 
-    def __init__(self):
+    stream = random.Random(seed)
+    generated = RSA.generate(2048, randfunc=stream.randbytes)
+    return serialization.load_der_private_key(generated.export_key("DER"), password=None)
+
+
+class SigningKeys:
+    """The tenant's token-signing key (RS256) and its JWKS, decided by the lab's seed."""
+
+    def __init__(self, rand):
+        self._rand = rand
         self._lock = threading.Lock()
         self._private = None
         self._jwk: dict | None = None
 
+    def reset(self) -> None:
+        """Derive the key again on next use (a reset with another seed gives another key)."""
+        with self._lock:
+            self._private, self._jwk = None, None
+
     def _ensure(self):
         with self._lock:
             if self._private is None:
-                self._private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                self._private = seeded_private_key(self._rand.stream("entra.signing-key").bytes(32))
                 numbers = self._private.public_key().public_numbers()
                 e, n = _b64url(numbers.e), _b64url(numbers.n)
                 canonical = json.dumps({"e": e, "kty": "RSA", "n": n}, separators=(",", ":"))

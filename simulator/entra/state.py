@@ -132,7 +132,7 @@ class Entra:
         self.journal = journal
         self.faults = faults
         self.lock = threading.RLock()
-        self.keys = SigningKeys()
+        self.keys = SigningKeys(lab.rand)
         self.directory = _build_directory(lab, config)
         self.apps = Apps(config=config, clock=lab.clock, rand=lab.rand, directory=self.directory)
         self._build_provisioning()
@@ -155,6 +155,7 @@ class Entra:
             reset_directory = getattr(self.directory, "reset", None)
             if reset_directory is not None:
                 reset_directory()
+            self.keys.reset()
             self.apps.reset()
             self.sync.reset()
             self.provisioning_logs.clear()
