@@ -58,7 +58,10 @@ class _Server(wsgi.Server):
         while self.ready and _next_request_soon(conn, KEEP_ALIVE_WAIT):
             try:
                 keep_open = conn.communicate()
-            except Exception:  # noqa: BLE001 - the worker loop would log and drop it the same way
+            except ConnectionError:  # the client went away: drop the connection, as cheroot's loop does
+                keep_open = False
+            except Exception as exc:  # noqa: BLE001 - as cheroot's loop: log it, drop the connection
+                self.error_log(f"Unhandled error while processing a connection: {exc!r}", level=logging.ERROR)
                 keep_open = False
             if not keep_open:
                 conn.close()
