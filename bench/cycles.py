@@ -30,6 +30,9 @@ class InitialCycle:
     initial_seconds: float
     requests: int
     exported: int
+    #: CPU time the lab process used during the cycle (both ends of every request): about the cycle's
+    #: wall time when the cycle is bound by the process's CPU, not by waiting.
+    cpu_seconds: float
 
     @property
     def users_per_second(self) -> float:
@@ -43,7 +46,8 @@ class InitialCycle:
         return self.users_per_second / (ceiling_rps / self.requests_per_user)
 
     def to_json(self) -> dict:
-        return {**asdict(self), "usersPerSecond": self.users_per_second, "requestsPerUser": self.requests_per_user}
+        return {**asdict(self), "usersPerSecond": self.users_per_second, "requestsPerUser": self.requests_per_user,
+                "cpuMsPerUser": self.cpu_seconds / self.users * 1000}
 
 
 @dataclass
@@ -82,11 +86,12 @@ class Tenant:
         began = time.perf_counter()
         self.provisioned = self.lab.provision(users)
         setup = time.perf_counter() - began
-        before = self.lab.goto_journal_seq()
+        before, cpu_before = self.lab.goto_journal_seq(), self.lab.cpu_seconds()
         seconds, result = self.lab.run_cycle(self.provisioned.job_id)
+        cpu = self.lab.cpu_seconds() - cpu_before
         requests = self.lab.goto_journal_seq() - before
         _check(result, users, "initial")
-        return InitialCycle(users, setup, seconds, requests, result_exports(result))
+        return InitialCycle(users, setup, seconds, requests, result_exports(result), cpu)
 
     def grow_to(self, users: int) -> None:
         """Assign and provision users until the tenant has ``users``."""

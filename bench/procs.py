@@ -75,6 +75,11 @@ class ServerProcess:
     def rss(self) -> int:
         return _status_kib(self.pid, "VmRSS") * 1024
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the process has used so far, all its threads together."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()

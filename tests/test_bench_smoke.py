@@ -23,6 +23,7 @@ def test_every_benchmark_runs_at_a_tiny_size_and_reports_each_goal(tmp_path):
     assert [g["name"] for g in report["goals"]] == names
     assert report["details"]["cycles"]["initial"]["requestsPerUser"] >= 2  # a match and a create per user
     assert report["details"]["cycles"]["initial"]["exported"] == 25
+    assert report["details"]["cycles"]["initial"]["cpuMsPerUser"] > 0  # the lab process's CPU was read
     assert (tmp_path / "bench.md").read_text().endswith(table)
     assert table.count("\n| ") == len(goals)
 
