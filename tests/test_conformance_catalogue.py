@@ -46,3 +46,10 @@ def test_every_target_step_has_an_example_and_docs_steps_md_lists_it():
             assert step.example, f"no feature uses {step.phrases[0].text!r}"
             for phrase in step.phrases:
                 assert phrase.text in text, f"docs/STEPS.md is stale (make steps): {phrase.text!r} is missing"
+
+
+def test_docs_steps_md_is_what_make_steps_writes():
+    """docs/STEPS.md is the catalogue of the steps as they are (phrases, examples, where each is defined):
+    after a change to the steps, ``make steps`` writes it again."""
+    assert (ROOT / "docs" / "STEPS.md").read_text() == step_catalogue.render(ROOT), \
+        "docs/STEPS.md is stale: run make steps"
