@@ -177,5 +177,8 @@ def test_log_retention_keeps_the_newest_entries(lab, ctx, story):
     lab.advance_clock(40)  # one more cycle: its entry pushes the oldest kept one out
     kept = logs(lab, ctx)
     assert [e["id"] for e in kept[:2]] == newest[1:] and kept[2]["sourceIdentity"]["id"] == story["simon"]["id"]
+    # an entry that is no longer kept is not found by its id either; a kept one is
+    assert graph(lab, ctx).request("GET", f"{LOGS}/{newest[0]}").status_code == 404
+    assert graph(lab, ctx).get(f"{LOGS}/{kept[0]['id']}")["id"] == kept[0]["id"]
     lab.reset()
     assert lab.entra_admin("GET", "/settings").json()["logRetention"] == 200_000

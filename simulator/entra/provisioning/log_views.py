@@ -60,9 +60,9 @@ def logs_blueprint(entra) -> Blueprint:
     @bp.get("/auditLogs/provisioning/<entry_id>")
     def get_provisioning(entry_id):
         entra.require_graph("AuditLog.Read.All")
-        for entry in logs.entries():
-            if entry.id == entry_id:
-                return graph_json(graph_entity("auditLogs/provisioning", entry.to_graph()))
+        entry = logs.find(entry_id)
+        if entry is not None:
+            return graph_json(graph_entity("auditLogs/provisioning", entry.to_graph()))
         raise LabHTTPError(404, f"Resource '{entry_id}' does not exist or one of its queried reference-property "
                                 "objects are not present.", "Request_ResourceNotFound")
 

@@ -186,17 +186,27 @@ DEFAULT_RETENTION = 200_000
 
 
 class ProvisioningLogs:
+    """The logged entries, oldest first, at most ``retention`` of them, with an index by id."""
+
     def __init__(self, retention: int = DEFAULT_RETENTION):
         self._entries: deque[LoggedEntry] = deque(maxlen=retention)
+        self._by_id: dict[str, LoggedEntry] = {}
         self._lock = threading.Lock()
 
     def add(self, entry: LoggedEntry) -> None:
         with self._lock:
+            if len(self._entries) == self._entries.maxlen:
+                self._by_id.pop(self._entries[0].id, None)
             self._entries.append(entry)
+            self._by_id[entry.id] = entry
 
     def entries(self) -> list[LoggedEntry]:
         with self._lock:
             return list(self._entries)
+
+    def find(self, entry_id: str) -> LoggedEntry | None:
+        with self._lock:
+            return self._by_id.get(entry_id)
 
     @property
     def retention(self) -> int:
@@ -206,11 +216,13 @@ class ProvisioningLogs:
         """Keep at most ``retention`` entries from now on; the oldest beyond it go at once."""
         with self._lock:
             self._entries = deque(self._entries, maxlen=retention)
+            self._by_id = {entry.id: entry for entry in self._entries}
 
     def clear(self) -> None:
         """Forget every entry and go back to the default retention (a lab reset)."""
         with self._lock:
             self._entries = deque(maxlen=DEFAULT_RETENTION)
+            self._by_id = {}
 
     def __len__(self) -> int:
         with self._lock:
