@@ -17,9 +17,12 @@ def _render(status, message, code, extra):
     return resp
 
 
-@pytest.fixture(scope="module")
-def server():
-    lab = Lab(seed=3)
+def _probe_app(seed: int):
+    """A base app with a SCIM-like ``/scim/v2/Users`` (GET answers an empty list, POST echoes its body)
+    and ``/boom`` (raises): (app, journal, faults)."""
+    from simulator.core.appbase import read_json
+
+    lab = Lab(seed=seed)
     journal = Journal(lab.clock)
     faults = FaultSet(lab.rand.stream("faults"))
     app = create_base_app("probe", journal=journal, faults=faults, surfaces=Surfaces(default=_render))
@@ -30,13 +33,18 @@ def server():
 
     @app.post("/scim/v2/Users")
     def create():
-        from simulator.core.appbase import read_json
         return read_json(), 201
 
     @app.get("/boom")
     def boom():
         raise RuntimeError("unexpected")
 
+    return app, journal, faults
+
+
+@pytest.fixture(scope="module")
+def server():
+    app, journal, faults = _probe_app(seed=3)
     live = LiveServer(app, name="probe").start()
     yield live, journal, faults
     live.stop()
@@ -164,19 +172,7 @@ def test_more_keep_alive_clients_than_workers_are_all_served(tmp_path):
 
     from simulator.core.tls import make_tls
 
-    lab = Lab(seed=4)
-    app = create_base_app("probe", journal=Journal(lab.clock), faults=FaultSet(lab.rand.stream("faults")),
-                          surfaces=Surfaces(default=_render))
-
-    @app.get("/scim/v2/Users")
-    def users():
-        return {"totalResults": 0}
-
-    @app.post("/scim/v2/Users")
-    def create():
-        from simulator.core.appbase import read_json
-        return read_json(), 201
-
+    app, _, _ = _probe_app(seed=4)
     tls = make_tls(str(tmp_path), ["127.0.0.1"])
     for files in (None, tls):
         live = LiveServer(app, threads=2, tls=files, name="probe").start()
