@@ -168,6 +168,13 @@ def _plain_string(value: Any) -> bool:
     return type(value) is str and value != "" and value.isprintable()
 
 
+def _plain_boolean(value: Any) -> bool | None:
+    """``value`` as a boolean when it is one or Entra's text of one, else None."""
+    if value.__class__ not in (bool, str):
+        return None
+    return _PLAIN_BOOLEANS.get(value)
+
+
 def _plain_object(value: Any, keys: tuple[str, ...]) -> dict | None:
     """``value`` with its keys in ``keys`` order when it is a non-empty object of plain strings."""
     if type(value) is not dict or not value or not all(_plain_string(value[key]) for key in value):
@@ -189,9 +196,9 @@ def _plain_entry(value: Any, attribute: str) -> list | None:
             continue
         item = entry[key]
         if key == "primary":
-            if item.__class__ not in (bool, str) or item not in _PLAIN_BOOLEANS:
+            item = _plain_boolean(item)
+            if item is None:
                 return None
-            item = _PLAIN_BOOLEANS[item]
         elif not _plain_string(item) or (key == "type" and attribute == "emails" and item not in _EMAIL_TYPES):
             return None
         out[key] = item
@@ -229,9 +236,7 @@ def plain_user_document(body: Any) -> dict | None:
             if not _plain_string(value):
                 return None
         elif shape is _BOOLEAN:
-            if value.__class__ not in (bool, str) or value not in _PLAIN_BOOLEANS:
-                return None
-            value = _PLAIN_BOOLEANS[value]
+            value = _plain_boolean(value)
         elif shape is _ENTRY:
             value = _plain_entry(value, key)
         else:
