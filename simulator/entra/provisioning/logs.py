@@ -208,10 +208,6 @@ class ProvisioningLogs:
         with self._lock:
             return self._by_id.get(entry_id)
 
-    @property
-    def retention(self) -> int:
-        return self._entries.maxlen
-
     def set_retention(self, retention: int) -> None:
         """Keep at most ``retention`` entries from now on; the oldest beyond it go at once."""
         with self._lock:
