@@ -141,8 +141,7 @@ def run(size: str, large: int | None, out_dir: Path, skip_peer: bool = False) ->
              f"{sizes['mix_users']:,} stored users", f"{ours.rps:.0f} req/s",
              f"ceiling GET {ceil['get_rps']:.0f} / POST {ceil['post_rps']:.0f} req/s", ours.ratio(ceil), ">= 0.5"),
         Goal(f"initial cycle, {initial.users:,} assigned users", f"{initial.users_per_second:.0f} users/s "
-             f"({initial.requests_per_user:.2f} requests/user, {initial.cpu_seconds / initial.users * 1000:.2f} ms "
-             "lab CPU/user)",
+             f"({initial.requests_per_user:.2f} requests/user, {initial.cpu_ms_per_user:.2f} ms lab CPU/user)",
              f"ceiling {ceil_rps:.0f} req/s = {ceil_rps / initial.requests_per_user:.0f} users/s",
              initial.ratio(ceil_rps), ">= 0.5"),
         Goal(f"incremental cycle, {small_incremental.changed} changed users: {large_incremental.users:,} vs "

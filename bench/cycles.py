@@ -42,12 +42,16 @@ class InitialCycle:
     def requests_per_user(self) -> float:
         return self.requests / self.users
 
+    @property
+    def cpu_ms_per_user(self) -> float:
+        return self.cpu_seconds / self.users * 1000
+
     def ratio(self, ceiling_rps: float) -> float:
         return self.users_per_second / (ceiling_rps / self.requests_per_user)
 
     def to_json(self) -> dict:
         return {**asdict(self), "usersPerSecond": self.users_per_second, "requestsPerUser": self.requests_per_user,
-                "cpuMsPerUser": self.cpu_seconds / self.users * 1000}
+                "cpuMsPerUser": self.cpu_ms_per_user}
 
 
 @dataclass
