@@ -36,6 +36,12 @@ Simulator choices (Microsoft does not publish them):
   after this date: …" (N = earlier failed attempts, 0 on the first failure; the date is the next cycle,
   or the next quarantine attempt).
 * Quarantine schedule and thresholds: see ``quarantine.py``.
+* Vendor mode (the lab setting ``ownershipGuard``, guard.py): a matching answer whose resources do not
+  equal the queried value (``userName``/``displayName`` without regard to letter case, RFC 7643) is never
+  linked: the object fails with ``MatchingAnswerMismatch`` and nothing is written, where real Entra
+  would link the first resource and overwrite it. A write the guard does not send fails its object with
+  ``OwnershipGuardBlocked``. Both are escrowed like any failure. Without the setting (the built-in
+  GoToMeeting, QA scenarios) the engine trusts the matching answer as real Entra does.
 * Counters (``synchronizationTaskExecution``): ``countImported`` objects read, ``countImportedDeltas``
   changes read (every object on a full import), ``countImportedReferenceDeltas`` membership changes read,
   ``countEntitled`` / ``countEntitledForProvisioning`` processed objects in scope, ``countExports``
@@ -56,6 +62,7 @@ from .dialects import (Dialect, FilterValueError, build_add_members, build_creat
                        build_remove_members, build_update_user, group_query, matching_query,
                        split_base_address)
 from .expressions import AppRoleAssignmentView, SourceObject, is_true
+from .guard import describe, equal_for_matching
 from .logs import LogEntry, LoggedEntry, Step
 from .mappings import (TargetPlan, attribute_definitions, compute_target, find_object_mapping, in_scope,
                        matching_attributes, object_definition, object_mappings, target_attribute_types)
@@ -553,6 +560,7 @@ class Engine:
                                             transient=False)) from None
             resp = self._send("GET", f"/Users?{query}", operation="match")
             resources = self._list_resources(resp)
+            self._check_matching_answer(item, f"/Users?{query}", attribute, value, resources)
             if len(resources) > 1:
                 ids = ", ".join(str(r.get("id")) for r in resources[:5])
                 raise _ObjectFailed(Failure("DuplicateTargetEntries",
@@ -701,8 +709,9 @@ class Engine:
         values.pop(MEMBERS, None)
         link = self.rt.links.get(group.id)
         if link is None:
-            resp = self._send("GET", f"/Groups?{group_query(group.display_name)}", operation="match")
-            found = self._list_resources(resp)
+            query = f"/Groups?{group_query(group.display_name)}"
+            found = self._list_resources(self._send("GET", query, operation="match"))
+            self._check_matching_answer(item, query, "displayName", group.display_name, found)
             if len(found) > 1:
                 raise _ObjectFailed(Failure("DuplicateTargetEntries",
                                             f"More than one target group is named '{group.display_name}'.",
@@ -788,6 +797,11 @@ class Engine:
             resp = self.client.request(method, path, body)
             if resp.ok or resp.status in accept:
                 return resp
+            if resp.failure == "blocked":
+                raise _ObjectFailed(Failure(
+                    "OwnershipGuardBlocked",
+                    f"{method} {path.split('?')[0]} was not sent: {resp.detail}. Real Entra would have sent it "
+                    "to that object.", transient=False))
             failure = classify(resp, operation=operation)
             if failure.credentials:
                 raise CycleAborted(failure)
@@ -807,6 +821,25 @@ class Engine:
                 self.clock.sleep(wait)
                 continue
             raise _ObjectFailed(failure)
+
+    def _check_matching_answer(self, item: Work, query: str, attribute: str, value: Any,
+                               resources: list[dict]) -> None:
+        """Vendor mode: every resource a matching query answers must have the queried value."""
+        if self.client.guard is None:
+            return
+        wrong = [r for r in resources if not equal_for_matching(attribute, read_attribute(r, attribute), value)]
+        if not wrong:
+            return
+        kind = item.object_type.lower()
+        seen = "; ".join(describe(r) for r in wrong[:3]) + (f"; and {len(wrong) - 3} more" if len(wrong) > 3 else "")
+        raise _ObjectFailed(Failure(
+            "MatchingAnswerMismatch",
+            f"The matching query GET {query} ({attribute} eq '{value}') was answered with {len(wrong)} "
+            f"{kind}(s) whose {attribute} is not '{value}': {seen}. RFC 7644 §3.4.2.2: a filter answers only the "
+            f"resources that match it. Real Entra trusts the matching answer: it would have linked {kind} "
+            f"'{item.display_name}' to {describe(wrong[0])}, overwritten its attributes with PATCH and, on "
+            "deprovisioning, disabled and deleted it. In vendor mode the lab links nothing and writes nothing "
+            "to it.", 200, transient=False))
 
     def _list_resources(self, resp) -> list[dict]:
         """The ``Resources`` of a filter query's ListResponse; anything else is ``ServiceIncompatible``."""

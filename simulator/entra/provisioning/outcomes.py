@@ -39,6 +39,10 @@ RECOMMENDED = {
                      "provisioning to re-match it.",
     "Unauthorized": "Authorize again with an administrator account and test the connection.",
     "InsufficientRights": "Authorize again with an administrator account and test the connection.",
+    "MatchingAnswerMismatch": "Implement filtering in the target application: a filter query must answer only the "
+                              "resources whose attribute equals the queried value (RFC 7644 §3.4.2.2).",
+    "OwnershipGuardBlocked": "The target answered with an object this run did not create; fix the target so that "
+                             "its answers name the object that was asked for.",
 }
 
 

@@ -44,7 +44,7 @@ def probe_attribute(schema: dict) -> str:
 
 def target_client(sync, base_url: str, token: str | None) -> TargetClient:
     return TargetClient(base_url, token=token, ca_bundle=sync.settings.get("targetCaBundle"),
-                        timeout=sync.settings["targetTimeoutSeconds"], journal=sync.entra.journal)
+                        timeout=sync.settings["targetTimeoutSeconds"], journal=sync.entra.journal, guard=sync.guard)
 
 
 def run_probe(sync, sp_id: str, job, overlay: dict[str, str]) -> None:

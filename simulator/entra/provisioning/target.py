@@ -48,7 +48,7 @@ class TargetResponse:
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     text: str = ""
-    failure: str | None = None  # timeout | connection | tls | protocol
+    failure: str | None = None  # timeout | connection | tls | protocol | blocked (not sent: vendor mode's guard)
     detail: str = ""
 
     @property
@@ -84,8 +84,10 @@ class TargetResponse:
 
 class TargetClient:
     def __init__(self, base_url: str, *, token: Callable[[], str | None] | str | None = None,
-                 ca_bundle: str | None = None, timeout: float = DEFAULT_TIMEOUT, journal=None):
+                 ca_bundle: str | None = None, timeout: float = DEFAULT_TIMEOUT, journal=None, guard=None):
         self.base_url = base_url.rstrip("/")
+        #: Vendor mode's ``OwnershipGuard`` (guard.py), or None: every request is sent.
+        self.guard = guard
         self._token = token
         self.timeout = timeout
         self.journal = journal
@@ -101,9 +103,14 @@ class TargetClient:
     def url_for(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
-    def request(self, method: str, path: str, body: Any = None) -> TargetResponse:
-        """``path`` is appended to the base URL as given: its query string must already be encoded."""
+    def request(self, method: str, path: str, body: Any = None, *, purpose: str | None = None) -> TargetResponse:
+        """``path`` is appended to the base URL as given: its query string must already be encoded.
+        ``purpose`` is journaled with the exchange (the guard's ownership checks say so)."""
         url = self.url_for(path)
+        if self.guard is not None:
+            blocked = self.guard.check(self, method, path)
+            if blocked is not None:
+                return self._blocked(method, path, url, body, blocked)
         headers = {"User-Agent": SKIP_HEADER, "Accept": SCIM_JSON, "Accept-Encoding": "identity"}
         token = self.token()
         if token:
@@ -127,7 +134,23 @@ class TargetClient:
             result.failure, result.detail = _failure(exc.reason or exc)
         except (u3.HTTPError, OSError, ValueError) as exc:
             result.failure, result.detail = _failure(exc)
-        self._journal(method, url, headers, data, result, target)
+        self._journal(method, url, headers, data, result, target, {"purpose": purpose} if purpose else None)
+        if self.guard is not None and method == "POST":
+            self.guard.note(method, path, result.status, result.json())
+        return result
+
+    def _blocked(self, method: str, path: str, url: str, body: Any, why: str) -> TargetResponse:
+        """A request the guard did not send: journaled with ``blocked`` and no answer."""
+        result = TargetResponse(method=method, url=url, failure="blocked", detail=why)
+        if self.journal is not None:
+            from ...core.journal import RawBody
+
+            parts = urlsplit(url)
+            data = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            self.journal.record(direction="outbound", method=method, path=parts.path, query=parts.query, url=url,
+                                headers={}, body=RawBody.of(data, "application/json"), status=None,
+                                response_headers={}, response_body=None, error=f"blocked: {why}",
+                                extra={"blocked": why})
         return result
 
     def _plain_target(self, path: str) -> str | None:
@@ -152,7 +175,7 @@ class TargetClient:
                             assert_same_host=False, **extra)
 
     def _journal(self, method, url, headers, data: bytes | None, result: TargetResponse,
-                 target: str | None = None) -> None:
+                 target: str | None = None, extra: dict | None = None) -> None:
         """The exchange as it went over the wire; the journal parses and redacts it only when read."""
         if self.journal is None:
             return
@@ -171,7 +194,7 @@ class TargetClient:
             headers=sent, body=RawBody.of(data, "application/json"),
             status=result.status, response_headers=received,
             response_body=RawBody.of(result.text, result.content_type),
-            error=f"{result.failure}: {result.detail}" if result.failure else None,
+            error=f"{result.failure}: {result.detail}" if result.failure else None, extra=extra,
         )
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..apps.model import AppsError
+from ..provisioning.guard import OwnershipGuard
 from ..provisioning.logs import DEFAULT_RETENTION as LOG_RETENTION
 from .model import (CREDENTIAL_KEYS, DEFAULT_INTERVAL, SyncError, SyncJob, parse_job_settings, parse_reset_scope,
                     parse_secrets)
@@ -26,6 +27,8 @@ DEFAULT_LAB_SETTINGS: dict[str, Any] = {
     "targetTimeoutSeconds": 10.0,
     "notificationsEnabled": True,
     "logRetention": LOG_RETENTION,
+    # vendor mode (provisioning/guard.py): {"prefix": "cf-<run>-<nnn>", "reservedIds": [...], "halted": false}
+    "ownershipGuard": None,
 }
 
 
@@ -41,6 +44,8 @@ class Synchronization:
         self.lock = threading.RLock()
         self._by_sp: dict[str, _ServicePrincipalSync] = {}
         self.settings: dict[str, Any] = dict(DEFAULT_LAB_SETTINGS)
+        #: Vendor mode's ownership guard (the ``ownershipGuard`` setting), shared by every job's requests.
+        self.guard: OwnershipGuard | None = None
         self._on_demand_calls: dict[str, list[datetime]] = {}
         entra.lab.clock.add_scheduler(self)
 
@@ -49,6 +54,7 @@ class Synchronization:
         with self.lock:
             self._by_sp.clear()
             self.settings = dict(DEFAULT_LAB_SETTINGS)
+            self.guard = None
             self._on_demand_calls.clear()
 
     def to_state(self) -> dict:
@@ -69,6 +75,8 @@ class Synchronization:
             elif key == "targetCaBundle":
                 if value is not None and not isinstance(value, str):
                     raise SyncError(400, "targetCaBundle must be a file path or null")
+            elif key == "ownershipGuard":
+                value = _guard_setting(value)
             elif key == "notificationsEnabled":
                 if not isinstance(value, bool):
                     raise SyncError(400, "notificationsEnabled must be a boolean")
@@ -81,7 +89,16 @@ class Synchronization:
             self.settings.update(checked)
             if "logRetention" in checked:
                 self.entra.provisioning_logs.set_retention(checked["logRetention"])
+            if "ownershipGuard" in checked:
+                self._set_guard(checked["ownershipGuard"])
             return dict(self.settings)
+
+    def _set_guard(self, value: dict | None) -> None:
+        """A new guard for a new prefix; the same prefix keeps what the run created (``halted`` flips)."""
+        guard = OwnershipGuard.from_setting(value)
+        if guard is not None and self.guard is not None and self.guard.prefix == guard.prefix:
+            guard.created = self.guard.created
+        self.guard = guard
 
     # -- lookups ---------------------------------------------------------------------------------
     def service_principal(self, sp_id: str):
@@ -401,3 +418,21 @@ def _on_demand_subjects(body: Any) -> list[tuple[str, str]]:
     if len(subjects) != 1:
         raise SyncError(400, "Provision on demand takes exactly one subject.", "BadRequest")
     return subjects
+
+
+def _guard_setting(value: Any) -> dict | None:
+    """``ownershipGuard``: null (off) or ``{"prefix": str, "reservedIds"?: [str], "halted"?: bool}``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"prefix", "reservedIds", "halted"}:
+        raise SyncError(400, "ownershipGuard must be null or {\"prefix\": …, \"reservedIds\": […], \"halted\": …}")
+    prefix = value.get("prefix")
+    if not isinstance(prefix, str) or len(prefix.strip()) < 3:
+        raise SyncError(400, "ownershipGuard.prefix must be a string of at least 3 characters")
+    reserved = value.get("reservedIds", [])
+    if not isinstance(reserved, list) or not all(isinstance(i, str) and i for i in reserved):
+        raise SyncError(400, "ownershipGuard.reservedIds must be a list of ids")
+    halted = value.get("halted", False)
+    if not isinstance(halted, bool):
+        raise SyncError(400, "ownershipGuard.halted must be a boolean")
+    return {"prefix": prefix.strip(), "reservedIds": list(reserved), "halted": halted}
