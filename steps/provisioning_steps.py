@@ -17,6 +17,8 @@ from fixtures.contracts import check
 from fixtures.graph_client import GraphClient
 from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 
+from .rules import checks
+
 DEFAULT_ACCESS = "Default Access"
 PASSWORD = "Lab-Passw0rd!2026"
 
@@ -316,6 +318,7 @@ def _(lab, ctx):
 
 
 @then("Test Connection succeeds")
+@checks("entra-test-connection")
 def _(lab, ctx):
     resp = ctx.values.get("validation") or _validate(lab, ctx)
     assert resp.status_code == 204, resp.text
@@ -336,6 +339,7 @@ def _(lab, ctx, code):
 
 
 @then(parsers.parse('the probe was "{expected}" with a bearer token and no User-Agent'))
+@checks("entra-test-connection")
 def _(lab, ctx, expected):
     sent = outbound(lab, ctx["probe_mark"])
     assert len(sent) == 1, sent
@@ -616,3 +620,90 @@ def _(lab, ctx):
 @then(parsers.parse("GoToMeeting has 1 seat fewer in use"))
 def _(lab, ctx):
     assert lab.seats()["used"] == ctx["seats_noted"] - 1, lab.seats()
+
+
+# -- a target that ignores filters (features/matching) ----------------------------------------------
+def _goto_accounts(lab, ctx) -> list[dict]:
+    """Every user GoToMeeting holds, read page by page without a filter (a filter may be ignored)."""
+    accounts: list[dict] = []
+    while True:
+        page = goto_scim(lab, ctx).get("/Users", params={"startIndex": len(accounts) + 1, "count": 200}).json()
+        accounts += page["Resources"]
+        if not page["Resources"] or len(accounts) >= page["totalResults"]:
+            return accounts
+
+
+def _note_accounts(lab, ctx) -> None:
+    ctx.remember(noted_accounts={a["userName"].lower(): a for a in _goto_accounts(lab, ctx)})
+
+
+def _noted_account(ctx, user_name: str) -> dict:
+    noted = ctx["noted_accounts"]
+    assert user_name.lower() in noted, f"GoToMeeting's noted accounts are {sorted(noted)}"
+    return noted[user_name.lower()]
+
+
+def _account_now(lab, ctx, user_name: str) -> dict:
+    resp = goto_scim(lab, ctx).get(f"/Users/{_noted_account(ctx, user_name)['id']}")
+    assert resp.status_code == 200, f"GoToMeeting account {user_name}: {resp.status_code} {resp.text}"
+    return resp.json()
+
+
+@given("GoToMeeting's accounts are noted")
+def _(lab, ctx):
+    """Notes every user GoToMeeting holds now (read without a filter), by userName, to be found later by id."""
+    _note_accounts(lab, ctx)
+
+
+@given(parsers.parse('every GoToMeeting account but "{user_name}" is removed'))
+def _(lab, ctx, user_name):
+    """Deletes through SCIM every GoToMeeting user but ``user_name`` (the team administrator must stay: Entra's
+    token is his), then notes the accounts left."""
+    scim = goto_scim(lab, ctx)
+    kept = [a for a in _goto_accounts(lab, ctx) if a["userName"].lower() == user_name.lower()]
+    assert kept, f"GoToMeeting has no account {user_name}"
+    for account in _goto_accounts(lab, ctx):
+        if account["id"] != kept[0]["id"]:
+            resp = scim.delete(f"/Users/{account['id']}")
+            assert resp.status_code == 204, resp.text
+    _note_accounts(lab, ctx)
+    assert list(ctx["noted_accounts"]) == [user_name.lower()], ctx["noted_accounts"]
+
+
+@then(parsers.parse('the provisioning log for "{name}" shows the match with the GoToMeeting account "{user_name}"'))
+def _(lab, ctx, name, user_name):
+    """The latest log entry of ``name`` targets the noted account's id and has a successful matching step."""
+    entry = _log_entry(lab, ctx, name)
+    assert entry["targetIdentity"]["id"] == _noted_account(ctx, user_name)["id"], entry["targetIdentity"]
+    matching = [s for s in entry["provisioningSteps"] if s["provisioningStepType"] == "matching"]
+    assert matching and matching[0]["status"] == "success", entry["provisioningSteps"]
+
+
+@then("Entra created no user in GoToMeeting")
+def _(lab):
+    """Entra's outbound journal holds no ``POST /Users`` to GoToMeeting."""
+    creates = [e for e in outbound(lab) if e["method"] == "POST" and e["path"].endswith("/Users")]
+    assert creates == [], creates
+
+
+@then(parsers.parse('the GoToMeeting account "{user_name}" now has the userName "{value}"'))
+def _(lab, ctx, user_name, value):
+    """The noted account, read by its id: its ``userName`` is ``value`` (compared without letter case)."""
+    assert _account_now(lab, ctx, user_name)["userName"].lower() == value.lower()
+
+
+@then(parsers.parse('the GoToMeeting account "{user_name}" is suspended'))
+def _(lab, ctx, user_name):
+    """The noted account is inactive (GoTo status ``suspended``), read from ``GET /_admin/state`` by its id:
+    a suspended team administrator's own token no longer reads SCIM."""
+    account_id = _noted_account(ctx, user_name)["id"]
+    users = {u["id"]: u for u in lab._admin("GET", "/state").json()["account"]["users"]}
+    assert account_id in users, f"GoToMeeting no longer has the account {user_name}"
+    assert (users[account_id]["active"], users[account_id]["status"]) == (False, "suspended"), users[account_id]
+
+
+@then("GoToMeeting's noted accounts are unchanged")
+def _(lab, ctx):
+    """Every noted account, read by its id, is exactly as noted (``meta.version`` included)."""
+    for user_name, noted in ctx["noted_accounts"].items():
+        assert _account_now(lab, ctx, user_name) == noted, user_name

@@ -10,7 +10,7 @@ from simulator.gotomeeting.quirks import QUIRK_NAMES, Quirks
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ALL = ["empty_filter_404", "reject_string_booleans", "remove_member_value_removes_all", "json_content_type",
-       "patch_returns_204", "case_sensitive_username", "ignore_pathless_patch"]
+       "patch_returns_204", "case_sensitive_username", "ignore_pathless_patch", "ignore_filters"]
 
 
 def test_switchboard():
@@ -147,3 +147,53 @@ def test_ignore_pathless_patch(goto):
     assert resp.status_code == 200 and resp.json() == goto.scim("GET", f"/Users/{user['id']}").json()
     assert "displayName" not in resp.json() and resp.json()["active"] is True
     assert resp.json()["meta"]["version"] == user["meta"]["version"]
+
+
+def _names(resp: requests.Response) -> list[str]:
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    return [r.get("userName") or r.get("displayName") for r in body["Resources"]]
+
+
+@pytest.mark.live
+def test_ignore_filters(goto):
+    seeded = _names(goto.scim("GET", "/Users"))  # GoTo's own team administrator and member
+    users = [goto.create(f"{name}@contoso.example") for name in ("a.one", "b.two", "c.three")]
+    every_user = seeded + [u["userName"] for u in users]
+    a, b = users[0], users[1]
+    group = goto.scim("POST", "/Groups", {"displayName": "Sales", "members": [{"value": a["id"]}]}).json()
+    goto.scim("POST", "/Groups", {"displayName": "Support"})
+    exact = {"filter": 'userName eq "b.two@contoso.example"'}  # Entra's matching query: the fast path
+    general = {"filter": 'displayName eq "nobody" and userName sw "b"'}  # parsed by scim2-models
+    unsupported = {"filter": 'title eq "x"'}  # 400 invalidFilter while filters are read
+    assert _names(goto.scim("GET", "/Users", params=exact)) == ["b.two@contoso.example"]
+    assert _names(goto.scim("GET", "/Users", params=general)) == []
+    assert goto.scim("GET", "/Users", params=unsupported).status_code == 400
+
+    goto.quirk(ignore_filters=True)
+    for query in (exact, general, unsupported, {"filter": f'id eq "{b["id"]}"'},
+                  {"filter": 'externalId eq "none"', "attributes": "userName"}):
+        resp = goto.scim("GET", "/Users", params=query)
+        assert _names(resp) == every_user, query
+        assert resp.json()["totalResults"] == len(every_user)
+    paged = goto.scim("GET", "/Users", params={**exact, "startIndex": "2", "count": "2"}).json()
+    assert (paged["totalResults"], paged["startIndex"], paged["itemsPerPage"]) == (5, 2, 2)
+    assert [r["userName"] for r in paged["Resources"]] == every_user[1:3]
+    paged = goto.scim("GET", "/Users", params={**general, "startIndex": "5", "count": "10"}).json()
+    assert [r["userName"] for r in paged["Resources"]] == every_user[4:]
+    assert goto.scim("GET", "/Users", params={**exact, "count": "0"}).json()["totalResults"] == 5
+    searched = goto.scim("POST", "/Users/.search", {"filter": exact["filter"], "count": 1}).json()
+    assert searched["totalResults"] == 5 and len(searched["Resources"]) == 1
+
+    by_name = {"excludedAttributes": "members", "filter": 'displayName eq "Support"'}  # Entra's group lookup
+    resp = goto.scim("GET", "/Groups", params=by_name)
+    assert _names(resp) == ["Sales", "Support"] and all("members" not in g for g in resp.json()["Resources"])
+    assert _names(goto.scim("GET", "/Groups", params={"filter": f'id eq "{group["id"]}"'})) == ["Sales", "Support"]
+    assert _names(goto.scim("GET", "/Groups", params={"filter": 'displayName eq "x"', "startIndex": "2"})) == ["Support"]
+
+    goto.quirk(empty_filter_404=True)  # no filter is read, so none matches nothing
+    assert _names(goto.scim("GET", "/Users", params={"filter": 'userName eq "nobody@contoso.example"'})) == every_user
+
+    goto.quirk(ignore_filters=False, empty_filter_404=False)
+    assert _names(goto.scim("GET", "/Users", params=exact)) == ["b.two@contoso.example"]
+    assert _names(goto.scim("GET", "/Groups", params=by_name)) == ["Support"]

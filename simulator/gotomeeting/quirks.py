@@ -16,6 +16,9 @@ them are off after a reset; ``PUT /_admin/quirks {"<name>": true|false, ...}`` f
 * ``case_sensitive_username`` - ``userName`` is compared case-sensitively (uniqueness and filters),
   against RFC 7643's ``caseExact: false``.
 * ``ignore_pathless_patch`` - PATCH operations without a ``path`` are accepted and silently dropped.
+* ``ignore_filters`` - ``GET /Users?filter=...`` and ``GET /Groups?filter=...`` answer every resource as
+  if there were no filter (filtering left unimplemented; paging and attribute selection still apply).
+  Entra trusts its matching query's answer: a single account answered is linked and overwritten.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ QUIRK_NAMES: tuple[str, ...] = (
     "patch_returns_204",
     "case_sensitive_username",
     "ignore_pathless_patch",
+    "ignore_filters",
 )
 
 

@@ -416,11 +416,14 @@ class ScimService:
         answer shows a client's paging bug at once). ``count=0`` is valid and answers only
         ``totalResults``. ``count`` defaults to, and is capped at, the 200 results GoTo pages at;
         results come in creation order, and ``sortBy`` is ignored (sorting is not advertised in
-        ``/ServiceProviderConfig``).
+        ``/ServiceProviderConfig``). Under the ``ignore_filters`` quirk ``filter`` is dropped unread,
+        before either path (the ``exact_lookup`` fast path or the parsed filter) sees it.
         """
         query = {key: params[name] for name, key in (
             ("filter", "filter"), ("attributes", "attributes"), ("excludedAttributes", "excludedAttributes"),
             ("startIndex", "startIndex"), ("count", "count")) if params.get(name) not in (None, "")}
+        if "filter" in query and self.quirks.enabled("ignore_filters"):
+            del query["filter"]
         for name, lowest in (("startIndex", 1), ("count", 0)):
             raw = query.get(name)
             if isinstance(raw, str) and raw.strip().lstrip("-").isdigit() and int(raw) < lowest:
