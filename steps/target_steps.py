@@ -23,15 +23,15 @@ from pytest_bdd import given, parsers, then, when
 from fixtures.contracts import check
 from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 from simulator.entra.provisioning.dialects import group_query
+from simulator.entra.provisioning.guard import UNKNOWN_ID
 from simulator.entra.provisioning.probe import LIST_RESPONSE
 
 from .provisioning_steps import PASSWORD, graph, job_path, sync_path
+from .rules import checks
 
 pytest_plugins = ["fixtures.reporting", "fixtures.target"]
 
 SCIM_JSON = "application/scim+json"
-#: An id no target issues: requests for it must be answered 404 (RFC 7644 §3.12).
-UNKNOWN_ID = "00000000-0000-4000-8000-00000000c404"
 PAYLOADS = Path(__file__).resolve().parent.parent / "fixtures" / "payloads"
 
 
@@ -317,6 +317,7 @@ def _(ctx, group):
 
 
 @when(parsers.parse("the conformance client pages through the target's users {count:d} at a time"))
+@checks("rfc7644-3.4.2.4")
 def _(ctx, count):
     """Reads pages at startIndex 1, 1+count, 1+2·count (and stops earlier when the target has fewer
     users), as Microsoft's SCIM_User_Pagination_Test does."""
@@ -334,6 +335,7 @@ def _(ctx, count):
 
 # -- observing Entra's traffic ---------------------------------------------------------------------
 @then("Entra's probe was a userName filter for a random GUID, without a User-Agent")
+@checks("entra-test-connection", "rfc7644-3.4.2")
 def _(ctx):
     sent = [e for e in ctx["target"].outbound(ctx["probe_mark"])]
     assert len(sent) == 1, f"Test Connection sent {len(sent)} requests: {sent}"
@@ -349,6 +351,7 @@ def _(ctx):
 
 
 @then(parsers.parse('Entra looked "{name}" up by userName before creating it'))
+@checks("entra-matching", "rfc7644-3.4.2", "rfc7644-3.3")
 def _(ctx, name):
     user_name = _user_name(ctx, name)
     query = "filter=" + quote_plus(f'userName eq "{user_name}"')
@@ -368,6 +371,7 @@ def _(ctx, name):
 
 
 @then("the target accepted every request Entra sent")
+@checks("entra-scim-compat")
 def _(ctx):
     """Every request Entra sent in the scenario was answered 2xx, in SCIM's shape."""
     sent = ctx["target"].outbound()
@@ -380,6 +384,7 @@ def _(ctx):
 
 
 @then(parsers.parse('Entra\'s last PATCH of "{name}" had the operations of its dialect:'))
+@checks("entra-scim-compat", "rfc7644-3.5.2")
 def _(ctx, name, datatable):
     sent = _patches(ctx, _target_user(ctx, name)["id"])
     assert sent, f"Entra sent no PATCH for {name}"
@@ -389,6 +394,7 @@ def _(ctx, name, datatable):
 
 
 @then(parsers.parse('Entra\'s last PATCH of the group "{group}" had the operations of its dialect:'))
+@checks("entra-group-members", "entra-scim-compat")
 def _(ctx, group, datatable):
     sent = _patches(ctx, _target_group(ctx, group)["id"], "Groups")
     assert sent, f"Entra sent no PATCH for the group {group}"
@@ -398,6 +404,7 @@ def _(ctx, group, datatable):
 
 
 @then(parsers.parse('Entra sent the changes of "{name}" as one PATCH in its dialect\'s form'))
+@checks("entra-pathless-patch", "entra-scim-compat", "rfc7644-3.5.2")
 def _(ctx, name):
     """Legacy: one ``Replace``/``Add`` per attribute, each with its path. aadOptscim062020: one
     path-less ``replace`` whose value has dotted (``name.givenName``) and URN keys."""
@@ -415,6 +422,7 @@ def _(ctx, name):
 
 
 @then(parsers.parse('Entra created the group "{group}" without members and added its {count:d} members in one PATCH'))
+@checks("entra-group-members")
 def _(ctx, group, count):
     display = _group(ctx, group)["displayName"]
     sent = ctx["target"].outbound()
@@ -430,11 +438,13 @@ def _(ctx, group, count):
 
 
 @then(parsers.parse('every answer of the target was "{media_type}"'))
+@checks("rfc7644-3.1")
 def _(ctx, media_type):
     answers = [(f"Entra's {e['method']} {e['path']}", e["responseHeaders"], e["responseBody"])
                for e in ctx["target"].outbound()]
-    answers += [(f"the conformance client's {x['entry']['method']} {x['entry']['path']}",
-                 x["entry"]["responseHeaders"], x["entry"]["responseBody"]) for x in ctx["target"].exchanges]
+    answers += [(f"the {x.get('from', 'conformance-client').replace('-', ' ')}'s {x['entry']['method']} "
+                 f"{x['entry']['path']}", x["entry"]["responseHeaders"], x["entry"]["responseBody"])
+                for x in ctx["target"].exchanges]
     with_body = [a for a in answers if a[2] is not None]
     assert with_body, "the target sent no answer with a body"
     for where, headers, _ in with_body:
@@ -444,6 +454,7 @@ def _(ctx, media_type):
 
 # -- observing the target (SCIM GETs) --------------------------------------------------------------
 @then(parsers.parse('the target shows "{name}" as {state}'))
+@checks("entra-soft-delete")
 def _(ctx, name, state):
     assert state in ("active", "inactive"), state
     user = _target_user(ctx, name)
@@ -453,6 +464,7 @@ def _(ctx, name, state):
 
 
 @then(parsers.parse('the target shows "{name}" with:'))
+@checks("rfc7644-3.5.2")
 def _(ctx, name, datatable):
     user = _target_user(ctx, name)
     for attribute, value in _rows(datatable):
@@ -460,6 +472,7 @@ def _(ctx, name, datatable):
 
 
 @then(parsers.parse('the target has no user "{name}"'))
+@checks("rfc7644-3.6")
 def _(ctx, name):
     user_name = _user_name(ctx, name)
     observer = ctx["target"].observer
@@ -473,6 +486,7 @@ def _(ctx, name):
 
 
 @then(parsers.parse('the target finds "{name}" with the filter {expression}'))
+@checks("rfc7644-3.4.2.2")
 def _(ctx, name, expression):
     """``{userName}``, ``{externalId}``, ``{email}`` stand for the user's values; ``{upper:…}`` and
     ``{lower:…}`` change their letter case."""
@@ -492,6 +506,7 @@ def _(ctx, name, expression):
 
 @then(parsers.parse("the target answers {status:d} with a SCIM error"))
 @then(parsers.parse('the target answers {status:d} with a SCIM error of scimType "{scim_type}"'))
+@checks("rfc7644-3.12")
 def _(ctx, status, scim_type=None):
     resp = ctx["direct"]
     assert resp.status == status, f"expected {status}, the target answered {resp.status}: {resp.text[:1000]}"
@@ -504,6 +519,7 @@ def _(ctx, status, scim_type=None):
 
 
 @then(parsers.parse('the target\'s group "{group}" has the members "{members}"'))
+@checks("entra-group-members", "entra-remove-member-value")
 def _(ctx, group, members):
     found = _target_group(ctx, group)
     resp = ctx["target"].observer.get(f"/Groups/{found['id']}")
@@ -514,6 +530,7 @@ def _(ctx, group, members):
 
 
 @then(parsers.parse('the answer lists the group "{group}" without its members'))
+@checks("rfc7644-3.4.2.5")
 def _(ctx, group):
     resp = ctx["direct"]
     assert resp.status == 200, f"the group query was answered {resp.status}: {resp.text[:1000]}"
@@ -524,6 +541,7 @@ def _(ctx, group):
 
 
 @then(parsers.parse("every page had at most {count:d} users and echoed its startIndex"))
+@checks("rfc7644-3.4.2.4")
 def _(ctx, count):
     pages = ctx["pages"]
     totals = {body["totalResults"] for _, body in pages}
@@ -534,6 +552,7 @@ def _(ctx, count):
 
 
 @then(parsers.parse("the pages listed at least {count:d} different users, none twice"))
+@checks("rfc7644-3.4.2.4")
 def _(ctx, count):
     ids = [r["id"] for _, body in ctx["pages"] for r in body.get("Resources") or []]
     assert len(ids) == len(set(ids)), f"a user appeared on two pages: {ids}"
