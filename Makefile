@@ -13,7 +13,7 @@ TEST_JOBS ?= 2
 TAGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv test conformance serve bench steps lint clean
+.PHONY: venv test conformance cleanup serve bench steps lint clean
 
 venv: $(STAMP)
 
@@ -24,7 +24,7 @@ $(STAMP): requirements.txt
 
 # Every test: unit tests, API tests and the Gherkin suite (the benchmarks' smoke test needs the bench pins).
 test: $(STAMP) $(BENCH_STAMP)
-	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS)) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup) $(PYTEST_ARGS)
 
 # The conformance suite (Gherkin scenarios) against the built-in fakes, with reports under reports/
 # (junit.xml, cucumber.json, summary.md, summary.html, transcripts/). Vendor mode: TARGET_URL=…
@@ -35,6 +35,12 @@ conformance: $(STAMP)
 	$(BIN)/python -m pytest steps -q $(if $(filter-out 0,$(JOBS)),-n $(JOBS)) \
 		$(if $(TAGS),-m "$(TAGS)") \
 		--junitxml=reports/junit.xml --cucumberjson=reports/cucumber.json --report-dir=reports $(PYTEST_ARGS)
+
+# Removes the leftovers of an interrupted vendor run from a SCIM server: RUN_ID=… TARGET_URL=… TARGET_TOKEN=…
+# [TARGET_CA=…]; only users and groups that carry the run's prefix cf-<RUN_ID>- are deleted.
+cleanup: $(STAMP)
+	$(BIN)/python -m simulator cleanup --run-id "$(RUN_ID)" --target-url "$(TARGET_URL)" --token "$(TARGET_TOKEN)" \
+		$(if $(TARGET_CA),--ca "$(TARGET_CA)")
 
 # The step catalogue docs/STEPS.md, generated from the step definitions.
 steps: $(STAMP)

@@ -49,7 +49,7 @@ Feature: A check written from the step catalogue alone
     And the target accepted every request Entra sent
 """
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("conformance")]
 
 
 def _clean_env(**extra: str) -> dict[str, str]:

@@ -134,7 +134,7 @@ def _label(resource) -> str:
 
 def _short(exc: BaseException) -> str:
     text = str(exc) or exc.__class__.__name__
-    reason = re.search(r"\[Errno -?\d+\] [^')\]]+|Connection refused|certificate verify failed[^')]*", text)
+    reason = re.search(r"\[Errno -?\d+\] [^'\")\]]+|Connection refused|certificate verify failed[^'\")]*", text)
     return (reason[0] if reason else text.splitlines()[0])[:200]
 
 

@@ -29,6 +29,9 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 WRITES = frozenset({"PATCH", "PUT", "DELETE"})
+#: An id no target issues: the conformance client's requests for it must be answered 404 (RFC 7644
+#: §3.12); the guard reserves it (``reservedIds``).
+UNKNOWN_ID = "00000000-0000-4000-8000-00000000c404"
 MARKED = ("userName", "displayName", "externalId")
 #: Attributes whose values compare without regard to letter case (RFC 7643: caseExact false).
 CASE_INSENSITIVE = frozenset({"username", "displayname", "emails", "emails.value", 'emails[type eq "work"].value'})
