@@ -10,6 +10,8 @@ import requests
 from simulator.core.journal import Journal
 from simulator.entra.provisioning.guard import OwnershipGuard, carries_prefix, equal_for_matching, resource_of
 from simulator.entra.provisioning.target import TargetClient
+from steps.failure_steps import logs, person, run_now, scim_job, settings, start
+from steps.provisioning_steps import graph
 
 PREFIX = "cf-test01-001"
 RESERVED = "00000000-0000-4000-8000-00000000c404"
@@ -152,3 +154,84 @@ def test_resource_paths_and_prefixes():
     assert resource_of("/Users") is None and resource_of("/Users/a/b") is None
     assert carries_prefix({"displayName": "CF-TEST01-001 Sales"}, PREFIX)
     assert not carries_prefix({"userName": "someone@x", "id": PREFIX}, PREFIX)
+
+
+# -- the engine in vendor mode ---------------------------------------------------------------------------
+def _vendor_job(lab, ctx, stub, dialect: str) -> None:
+    scim_job(lab, ctx, dialect, base_url=f"{stub.url}/scim")
+    settings(lab, ownershipGuard={"prefix": "b.simon"})
+
+
+VENDOR_ACCOUNT = {"id": "vendor-1", "userName": "someone@vendor.example", "active": True, "displayName": "Someone"}
+
+
+@pytest.mark.parametrize("dialect", ["legacy", "aadOptscim062020"])
+def test_the_engine_never_links_a_matching_answer_with_another_value(lab, ctx, stub_target, dialect):
+    _vendor_job(lab, ctx, stub_target, dialect)
+    stub_target.resources["vendor-1"] = dict(VENDOR_ACCOUNT)
+    stub_target.answer("GET", "^/scim/Users$", body={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 1,
+        "Resources": [VENDOR_ACCOUNT]}, times=None)  # a server that ignores filter
+    person(lab, ctx, "B.Simon", role="Default Access")
+    start(lab, ctx)
+
+    summary = run_now(lab, ctx)
+
+    assert summary["state"] == "EntryLevelErrors"
+    assert [r["method"] for r in stub_target.sent()] == ["GET"]  # the matching query, nothing else
+    [entry] = logs(lab, ctx)
+    assert entry["provisioningStatusInfo"]["status"] == "failure"
+    error = entry["provisioningStatusInfo"]["errorInformation"]
+    assert error["errorCode"] == "SystemForCrossDomainIdentityManagementMatchingAnswerMismatch"
+    assert "userName 'someone@vendor.example' (id 'vendor-1')" in error["reason"]
+    assert "Real Entra trusts the matching answer" in error["reason"] and "deleted it" in error["reason"]
+    assert stub_target.resources["vendor-1"] == VENDOR_ACCOUNT
+
+    stub_target.overrides.clear()  # the server is fixed: the next cycle creates the user
+    run_now(lab, ctx)
+    assert [r["method"] for r in stub_target.sent()][-2:] == ["GET", "POST"]
+
+
+def test_without_the_guard_the_engine_trusts_the_matching_answer_as_real_entra_does(lab, ctx, stub_target):
+    scim_job(lab, ctx, "legacy", base_url=f"{stub_target.url}/scim")
+    stub_target.resources["vendor-1"] = dict(VENDOR_ACCOUNT)
+    stub_target.answer("GET", "^/scim/Users$", body={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 1,
+        "Resources": [VENDOR_ACCOUNT]}, times=None)
+    person(lab, ctx, "B.Simon", role="Default Access")
+    start(lab, ctx)
+
+    run_now(lab, ctx)
+
+    assert [(r["method"], r["path"]) for r in stub_target.sent()] == [("GET", "/scim/Users"),
+                                                                      ("PATCH", "/scim/Users/vendor-1")]
+    [entry] = logs(lab, ctx)
+    assert entry["provisioningAction"] == "update" and entry["targetIdentity"]["id"] == "vendor-1"
+
+
+def test_a_write_the_guard_does_not_send_fails_its_object_with_its_own_code(lab, ctx, stub_target):
+    """A create answered with another account (an upsert gone wrong): the link is made, but the
+    disable that follows is never sent to that account."""
+
+    _vendor_job(lab, ctx, stub_target, "legacy")
+    stub_target.resources["vendor-1"] = dict(VENDOR_ACCOUNT)
+    stub_target.answer("POST", "^/scim/Users$", status=201, body=VENDOR_ACCOUNT)
+    user = person(lab, ctx, "B.Simon", role="Default Access")
+    start(lab, ctx)
+    run_now(lab, ctx)
+    graph(lab, ctx).patch(f"/users/{user['id']}", {"accountEnabled": False})
+
+    lab.advance_clock(40)
+
+    writes = [(r["method"], r["path"]) for r in stub_target.sent() if r["method"] != "GET"]
+    assert writes == [("POST", "/scim/Users")]  # the create; no PATCH reached vendor-1
+    assert ("GET", "/scim/Users/vendor-1") in [(r["method"], r["path"]) for r in stub_target.sent()]
+    failed = [e for e in logs(lab, ctx) if e["provisioningStatusInfo"]["status"] == "failure"]
+    assert failed, logs(lab, ctx)
+    error = failed[-1]["provisioningStatusInfo"]["errorInformation"]
+    assert error["errorCode"] == "SystemForCrossDomainIdentityManagementOwnershipGuardBlocked"
+    assert "PATCH /Users/vendor-1 was not sent" in error["reason"] and "Real Entra would have sent it" in error["reason"]
+    blocked = [e for e in lab.entra_admin("GET", "/journal", params={"direction": "outbound"}).json()["entries"]
+               if e.get("blocked")]
+    assert [(e["method"], e["path"], e["status"]) for e in blocked] == [("PATCH", "/scim/Users/vendor-1", None)]
+    assert stub_target.resources["vendor-1"] == VENDOR_ACCOUNT
