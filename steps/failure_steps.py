@@ -376,6 +376,25 @@ def _(lab, method):
     fault(lab, method=method, path=SCIM_USERS, times=1, action="malformed")
 
 
+@given("GoToMeeting answers requests matching:")
+@when("GoToMeeting answers requests matching:")
+def _(lab, docstring):
+    """Adds the fault rule written as a JSON object in the doc string under the step to the lab's
+    GoToMeeting (``POST /_admin/faults``, the README's "Fault rules"): ``method``, a ``path`` regex, a
+    ``query`` regex (searched in the URL-decoded query string), ``times``, ``probability`` and the action:
+    ``status`` (an error in the SCIM envelope), ``answer`` (``status`` 200–599 with ``body`` as
+    ``contentType``, default ``application/scim+json``; nothing is stored), ``reset``, ``stall``,
+    ``malformed`` or ``delay``. The rule holds until the scenario ends or GoToMeeting recovers. For
+    example ``{"method": "POST", "path": "^/scim/v2/Users$", "action": "answer", "status": 201, "body":
+    {"userName": "x"}}`` answers every create 201 without an id and creates nothing."""
+    try:
+        rule = json.loads(docstring)
+    except ValueError as exc:
+        raise AssertionError(f"the doc string under the step is not JSON: {exc}") from None
+    assert isinstance(rule, dict), f"the doc string under the step is not a JSON object: {docstring}"
+    lab._admin("POST", "/faults", json=rule)  # a rule GoToMeeting refuses fails here with its 400 message
+
+
 @when("GoToMeeting recovers")
 def _(lab):
     clear_faults(lab)

@@ -85,12 +85,71 @@ def test_fault_probability_is_seeded_and_reproducible():
     assert 30 <= sum(first) <= 90
 
 
-@pytest.mark.parametrize("bad", [
-    {"action": "explode"}, {"probability": 2}, {"status": 200}, {"times": 0}, {"path": "("},
-    {"retryAfter": -1}, {"unknown": 1}, {"method": ""}, "not an object",
-])
-def test_bad_fault_rules_are_rejected(bad):
+def test_fault_rule_with_a_query_matches_the_url_decoded_query_string():
     faults = _faults()
-    with pytest.raises(FaultRuleError):
+    faults.add({"method": "GET", "path": "^/scim/v2/Users$", "query": 'emails\\[type eq "work"\\]', "status": 400})
+    encoded = "filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22b.simon%40contoso.example%22"
+    assert faults.match("GET", "/scim/v2/Users", encoded).status == 400
+    assert faults.match("GET", "/scim/v2/Users", 'filter=emails[type%20eq%20"work"].value%20eq%20"x"') is not None
+    assert faults.match("GET", "/scim/v2/Users", "filter=userName+eq+%22b.simon%40contoso.example%22") is None
+    assert faults.match("GET", "/scim/v2/Users") is None  # no query string: the rule's query is not found
+    assert faults.match("GET", "/scim/v2/Users/1", encoded) is None  # path and query must both match
+    assert [r["hits"] for r in faults.list()] == [2]
+
+
+def test_fault_rule_without_a_query_matches_any_query_string():
+    faults = _faults()
+    rule = faults.add({"path": "/Users$", "status": 500})
+    assert rule.query is None and faults.list()[0]["query"] is None
+    assert faults.match("GET", "/scim/v2/Users", "filter=anything").status == 500
+    assert faults.match("GET", "/scim/v2/Users", "").status == 500
+
+
+def test_answer_rule_keeps_its_status_body_and_content_type():
+    faults = _faults()
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "active": True}
+    rule = faults.add({"method": "POST", "path": "/Users$", "action": "answer", "status": 201, "body": body})
+    body["active"] = False  # the rule keeps its own copy
+    assert (rule.status, rule.body, rule.contentType) == (201, {**body, "active": True}, "application/scim+json")
+    assert rule.answer_body() == b'{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"active":true}'
+    listed = faults.list()[0]
+    assert listed["action"] == "answer" and listed["body"] == {**body, "active": True}
+    assert listed["contentType"] == "application/scim+json"
+    for status, value in ((200, []), (299, "text"), (302, None), (404, 0), (599, {"a": [1]})):
+        rule = faults.add({"action": "answer", "status": status, "body": value, "contentType": "text/plain"})
+        assert (rule.status, rule.body, rule.contentType) == (status, value, "text/plain")
+    assert faults.add({"action": "answer", "status": 204, "body": None}).answer_body() == b""
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"action": "explode"}, "action must be one of"),
+    ({"probability": 2}, "probability"),
+    ({"status": 200}, "status must be an HTTP error status from 400 to 599"),
+    ({"status": 302, "action": "reset"}, "status must be an HTTP error status from 400 to 599"),
+    ({"times": 0}, "times"),
+    ({"path": "("}, "path is not a valid regular expression"),
+    ({"retryAfter": -1}, "retryAfter"),
+    ({"unknown": 1}, "unknown field(s): unknown"),
+    ({"method": ""}, "method"),
+    ("not an object", "JSON object"),
+    ({"query": "emails[type"}, "query is not a valid regular expression"),
+    ({"query": 7}, "query must be a regular expression string"),
+    ({"action": "answer", "status": 201}, "body is required for the answer action"),
+    ({"action": "answer", "status": 700, "body": {}}, "status of an answer must be an HTTP status from 200 to 599"),
+    ({"action": "answer", "status": 199, "body": {}}, "status of an answer must be an HTTP status from 200 to 599"),
+    ({"action": "answer", "status": True, "body": {}}, "status of an answer"),
+    ({"action": "answer", "status": 204, "body": {}}, "an answer with status 204 has no body: body must be null"),
+    ({"action": "answer", "status": 200, "body": {}, "contentType": ""}, "contentType must be a media type"),
+    ({"action": "answer", "status": 200, "body": {}, "contentType": "text/html\r\nX-Evil: 1"}, "contentType"),
+    ({"action": "answer", "status": 200, "body": {}, "contentType": 3}, "contentType"),
+    ({"action": "answer", "status": 200, "body": {1, 2}}, "body must be a JSON value"),
+    ({"action": "answer", "status": 200, "body": float("nan")}, "body must be a JSON value"),
+    ({"status": 400, "body": {"detail": "x"}}, "body belongs to the answer action only"),
+    ({"action": "malformed", "contentType": "text/plain"}, "contentType belongs to the answer action only"),
+])
+def test_bad_fault_rules_are_rejected(bad, message):
+    faults = _faults()
+    with pytest.raises(FaultRuleError) as raised:
         faults.add(bad)
+    assert message in str(raised.value)
     assert faults.list() == []

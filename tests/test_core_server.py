@@ -130,6 +130,93 @@ def test_fault_malformed_body(server):
         r.json()
 
 
+def test_fault_answer_is_sent_as_given_without_the_app_seeing_the_request(server):
+    live, journal, faults = server
+    faults.clear()
+    journal.clear()
+    faults.add({"method": "POST", "path": "/Users$", "times": 1, "action": "answer", "status": 201,
+                "body": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "x"}})
+    r = requests.post(f"{live.url}/scim/v2/Users", json={"echo": "me"}, timeout=5)
+    assert r.status_code == 201 and r.headers["Content-Type"] == "application/scim+json"
+    assert r.json() == {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "x"}  # not the echo
+    first, = journal.entries()
+    assert first["status"] == 201 and first["responseBody"] == r.json() and first["body"] == {"echo": "me"}
+    assert requests.post(f"{live.url}/scim/v2/Users", json={"echo": "me"}, timeout=5).json() == {"echo": "me"}
+
+
+def test_fault_answer_with_its_content_type_a_non_object_body_and_retry_after(server):
+    live, _, faults = server
+    faults.clear()
+    faults.add({"path": "/Users$", "times": 1, "action": "answer", "status": 200, "body": [],
+                "contentType": "application/json", "retryAfter": 3})
+    r = requests.get(f"{live.url}/scim/v2/Users", timeout=5)
+    assert (r.status_code, r.headers["Content-Type"], r.text, r.headers["Retry-After"]) == (
+        200, "application/json", "[]", "3")
+    faults.add({"path": "/Users$", "times": 1, "action": "answer", "status": 204, "body": None})
+    r = requests.get(f"{live.url}/scim/v2/Users", timeout=5)
+    assert r.status_code == 204 and r.content == b"" and "Content-Type" not in r.headers
+    faults.add({"path": "/Users$", "times": 1, "action": "answer", "status": 299, "body": "odd"})
+    r = requests.get(f"{live.url}/scim/v2/Users", timeout=5)
+    assert (r.status_code, r.json()) == (299, "odd")
+    assert requests.get(f"{live.url}/scim/v2/Users", timeout=5).json() == {"totalResults": 0}
+
+
+def test_fault_query_is_searched_in_the_decoded_query_string_as_sent(server):
+    live, _, faults = server
+    faults.clear()
+    faults.add({"method": "GET", "path": "/Users$", "query": 'emails\\[type eq "work"\\]', "status": 400})
+    r = requests.get(f"{live.url}/scim/v2/Users", params={"filter": 'emails[type eq "work"].value eq "a@b.c"'},
+                     timeout=5)
+    assert r.status_code == 400 and r.json()["status"] == "400"  # the surface's envelope, as for status
+    r = requests.get(f"{live.url}/scim/v2/Users", params={"filter": 'userName eq "a@b.c"'}, timeout=5)
+    assert r.status_code == 200
+    assert requests.get(f"{live.url}/scim/v2/Users", timeout=5).status_code == 200
+
+
+def _goto():
+    from simulator.core.lab import Lab as LabState
+    from simulator.gotomeeting.app import create_app
+    from simulator.gotomeeting.state import GoToMeetingConfig
+
+    app = create_app(GoToMeetingConfig(verified_domains=["contoso.example"]), LabState(seed=5))
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = \
+        f"Bearer {app.extensions['gotomeeting'].oauth.issue_static_token().value}"
+    return client
+
+
+@pytest.mark.parametrize("rule, message", [
+    ({"query": "emails[type"}, "query is not a valid regular expression"),
+    ({"action": "answer", "status": 201}, "body is required for the answer action"),
+    ({"action": "answer", "status": 700, "body": {}}, "status of an answer must be an HTTP status from 200 to 599"),
+    ({"status": 200, "body": {}}, "status must be an HTTP error status from 400 to 599"),
+])
+def test_an_invalid_fault_rule_is_a_400_in_the_admin_envelope(rule, message):
+    client = _goto()
+    resp = client.post("/_admin/faults", json=rule)
+    assert resp.status_code == 400 and resp.json["error"]["status"] == 400, resp.get_data(as_text=True)
+    assert message in resp.json["error"]["message"]
+    assert client.get("/_admin/faults").json == {"rules": []}
+
+
+def test_an_answered_create_stores_nothing_in_gotomeeting():
+    client = _goto()
+    user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "n.ew@contoso.example",
+            "active": True, "roles": [{"value": "organizer", "primary": True}]}
+    rule = client.post("/_admin/faults", json={"method": "POST", "path": "^/scim/v2/Users$", "action": "answer",
+                                               "status": 201, "body": {"userName": "n.ew@contoso.example"}})
+    assert rule.status_code == 201 and rule.json["action"] == "answer" and rule.json["query"] is None
+    resp = client.post("/scim/v2/Users", json=user)
+    assert resp.status_code == 201 and resp.json == {"userName": "n.ew@contoso.example"}
+    found = client.get("/scim/v2/Users", query_string={"filter": 'userName eq "n.ew@contoso.example"'})
+    assert found.status_code == 200 and found.json["totalResults"] == 0
+    assert client.get("/_admin/faults").json["rules"][0]["hits"] == 1
+    client.delete("/_admin/faults")
+    assert client.post("/scim/v2/Users", json=user).status_code == 201  # the same create, now processed
+    found = client.get("/scim/v2/Users", query_string={"filter": 'userName eq "n.ew@contoso.example"'})
+    assert found.json["totalResults"] == 1
+
+
 def _burst(url: str, count: int, pause: float = 0.0, **kw) -> list[int]:
     """``count`` requests on one keep-alive connection, alternating GET and POST."""
     import time

@@ -11,6 +11,7 @@ import io
 import socket
 import struct
 import time
+from http import HTTPStatus
 from typing import Callable, Iterable
 
 from .journal import Journal, RawBody
@@ -64,7 +65,8 @@ class LabMiddleware:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         body = self._buffer_body(environ)
-        rule = None if path.startswith("/_admin") else self.faults.match(method, path)
+        rule = None if path.startswith("/_admin") else self.faults.match(
+            method, path, environ.get("QUERY_STRING", ""))
         clock = self.journal.clock
         began = clock.now()
         captured: dict = {}
@@ -117,6 +119,8 @@ class LabMiddleware:
             self.sleep(rule.stallSeconds)
             _abort_connection(environ)
             raise ConnectionAborted(f"fault {rule.id}: stalled")
+        if rule.action == "answer":
+            return self._answer(rule, start_response)
         if rule.action == "malformed":
             body = b'{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":'
             start_response("200 OK", [("Content-Type", "application/scim+json; charset=utf-8"),
@@ -129,6 +133,21 @@ class LabMiddleware:
             environ, rule.status, f"Injected fault {rule.id}: the service answered {rule.status}.", headers)
         start_response(status_line, header_list)
         return [body]
+
+    @staticmethod
+    def _answer(rule, start_response) -> list[bytes]:
+        """The rule's own answer: its status, body and Content-Type (204 and 304: no body, no
+        Content-Type); the application never sees the request."""
+        try:
+            reason = HTTPStatus(rule.status).phrase
+        except ValueError:
+            reason = "Fault"
+        body = rule.answer_body()
+        headers = [("Content-Type", rule.contentType), ("Content-Length", str(len(body)))] if body else []
+        if rule.retryAfter is not None:
+            headers.append(("Retry-After", str(rule.retryAfter)))
+        start_response(f"{rule.status} {reason}", headers)
+        return [body] if body else []
 
     def _record(self, environ, method, path, body, captured, chunks, began, rule) -> None:
         headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
