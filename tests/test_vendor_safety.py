@@ -208,6 +208,9 @@ def test_a_target_that_refuses_the_token_ends_the_run_with_one_line_and_is_left_
     assert lines and all("refused the bearer token (HTTP 401" in line and "TARGET_TOKEN" in line
                          for line in lines), output[-2000:]  # pytest repeats its exit line
     assert "Traceback" not in output
+    summary = (vendor.runs["refused"].report_dir / "summary.md").read_text()
+    assert "**Result: STOPPED**" in summary
+    assert "- Stopped before the first write: the target refused the bearer token" in summary
     assert server.dump() == vendor.before["refused"]
     assert set(server.counts()["total"]) == {"GET"}
 
