@@ -1,10 +1,11 @@
-"""Command line: ``python -m simulator serve [options]`` and ``python -m simulator cleanup [options]``."""
+"""Command line: ``python -m simulator serve|conformance|steps|cleanup [options]`` (``--help`` on each)."""
 from __future__ import annotations
 
 import argparse
 import sys
 
 from .serve import add_serve_arguments, serve
+from .tools.conformance import add_conformance_arguments, add_steps_arguments, run_conformance, run_steps
 from .tools.target_safety import add_cleanup_arguments, run_cleanup
 
 
@@ -14,6 +15,17 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     serve_parser = sub.add_parser("serve", help="start the fake Entra ID and the fake GoToMeeting")
     add_serve_arguments(serve_parser)
+    conformance_parser = sub.add_parser(
+        "conformance", help="run the Gherkin conformance suite (the lab's fakes, or your SCIM server) with reports",
+        description="Runs the conformance scenarios: against the lab's own fakes, or with --target-url the @target "
+                    "scenarios against your SCIM server, once per Entra dialect. One line per scenario, then the "
+                    "summary's headline and the path of summary.html. Exit code 0 all passed, 1 a scenario failed, "
+                    "2 the run could not be made (a bad option, an unusable target).")
+    add_conformance_arguments(conformance_parser)
+    steps_parser = sub.add_parser("steps", help="print the step catalogue (every Gherkin phrase a scenario can use)",
+                                  description="Prints the step catalogue, docs/STEPS.md, made from the step "
+                                              "definitions. Example: python -m simulator steps --out STEPS.md")
+    add_steps_arguments(steps_parser)
     cleanup_parser = sub.add_parser(
         "cleanup", help="remove the leftovers of an interrupted conformance run from a SCIM server",
         description="Deletes every user and group whose userName, externalId or displayName carries the run's "
@@ -26,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args)
     if args.command == "cleanup":
         return run_cleanup(args)
+    if args.command == "conformance":
+        return run_conformance(args)
+    if args.command == "steps":
+        return run_steps(args)
     parser.error(f"unknown command {args.command}")
     return 2
 
