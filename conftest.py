@@ -6,4 +6,5 @@ pytest_plugins = [
     "steps.target_steps",
     "steps.failure_steps",
     "steps.graph_steps",
+    "steps.sso_steps",
 ]

@@ -17,11 +17,14 @@ SECRET_HEADERS = frozenset(
 )
 
 _SECRET_KEY = re.compile(
-    r"(pass(word)?|secret|token|assertion|^code$|credential|^client_assertion$|^state$)", re.IGNORECASE
+    r"(pass(word)?|secret|token|assertion|^code$|credential|^client_assertion$|^state$|^samlresponse$)",
+    re.IGNORECASE
 )
 # Keys of a {"key": ..., "value": ...} pair (Graph synchronization secrets) whose value is secret.
 _SECRET_PAIR_KEY = re.compile(r"(secret|token|password)", re.IGNORECASE)
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+#: A signed SAML response in the auto-submitting form of an HTML page: a bearer credential.
+_SAML_FIELD = re.compile(r'(name="SAMLResponse" value=")[^"]*(")')
 
 
 def is_secret_key(key: str) -> bool:
@@ -59,6 +62,7 @@ def redact_data(data: Any) -> Any:
     if isinstance(data, list):
         return [redact_data(item) for item in data]
     if isinstance(data, str):
+        data = _SAML_FIELD.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(2)}", data)
         return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", data)
     return data
 

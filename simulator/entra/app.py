@@ -41,6 +41,7 @@ def create_app(config: EntraConfig | dict | None = None, lab: Lab | None = None)
     from .graph import install_request_id_headers, render_graph_error
     from .portal.views import portal_blueprint, render_portal_error
     from .provisioning.log_views import logs_blueprint
+    from .sso.views import render_sso_page_error, sso_blueprints
     from .sync.views import sync_admin_routes, sync_blueprint
 
     lab = lab or Lab()
@@ -56,6 +57,7 @@ def create_app(config: EntraConfig | dict | None = None, lab: Lab | None = None)
         surfaces.add(f"/{version}", graph)
     surfaces.add("/portal", render_portal_error)
     surfaces.add("/_admin", render_admin_error)
+    surfaces.add("/myapps", render_sso_page_error)
 
     app = create_base_app("entra", journal=journal, faults=faults, surfaces=surfaces)
     app.extensions["entra"] = entra
@@ -72,6 +74,9 @@ def create_app(config: EntraConfig | dict | None = None, lab: Lab | None = None)
     register_graph_blueprint(app, sync_blueprint(entra), "entra_sync")
     register_graph_blueprint(app, logs_blueprint(entra), "entra_provisioning_logs")
     app.register_blueprint(portal_blueprint(entra))
+    sso_graph, sso_pages = sso_blueprints(entra)
+    register_graph_blueprint(app, sso_graph, "entra_sso")
+    app.register_blueprint(sso_pages)
     directory_blueprint = _directory_blueprint_factory()
     if directory_blueprint is not None:
         register_graph_blueprint(app, directory_blueprint(entra), "entra_directory")

@@ -135,6 +135,9 @@ class Entra:
         self.keys = SigningKeys(lab.rand)
         self.directory = _build_directory(lab, config)
         self.apps = Apps(config=config, clock=lab.clock, rand=lab.rand, directory=self.directory)
+        from .sso.model import SingleSignOn
+
+        self.sso = SingleSignOn(self)
         self._build_provisioning()
         self._seed_initial()
 
@@ -157,6 +160,7 @@ class Entra:
                 reset_directory()
             self.keys.reset()
             self.apps.reset()
+            self.sso.reset()
             self.sync.reset()
             self.provisioning_logs.clear()
             self.notifications.reset()
@@ -181,6 +185,7 @@ class Entra:
             "directory": directory_state() if directory_state else None,
             "apps": self.apps.to_state(),
             "synchronization": self.sync.to_state(),
+            "singleSignOn": self.sso.to_state(),
             "provisioningLogCount": len(self.provisioning_logs),
             "faults": self.faults.list(),
         }

@@ -21,6 +21,7 @@ def create_app(config: GoToMeetingConfig | dict | None = None, lab: Lab | None =
     from .oauth import oauth_blueprint, render_oauth_error
     from .scim import render_scim_error, scim_blueprint
     from .scim.admin import scim_admin_routes
+    from .sso.views import render_admin_api_error, render_sso_page_error, sso_blueprints
 
     lab = lab or Lab()
     if not isinstance(config, GoToMeetingConfig):
@@ -33,6 +34,8 @@ def create_app(config: GoToMeetingConfig | dict | None = None, lab: Lab | None =
     surfaces.add("/scim", render_scim_error(goto))
     surfaces.add("/oauth", render_oauth_error(goto))
     surfaces.add("/_admin", render_admin_error)
+    surfaces.add("/admin/rest", render_admin_api_error)
+    surfaces.add("/saml", render_sso_page_error)
 
     app = create_base_app("gotomeeting", journal=journal, faults=faults, surfaces=surfaces)
     app.extensions["gotomeeting"] = goto
@@ -45,4 +48,7 @@ def create_app(config: GoToMeetingConfig | dict | None = None, lab: Lab | None =
     app.register_blueprint(admin)
     app.register_blueprint(oauth_blueprint(goto))
     app.register_blueprint(scim_blueprint(goto), url_prefix="/scim/v2")
+    sso_admin, sso_pages = sso_blueprints(goto)
+    app.register_blueprint(sso_admin)
+    app.register_blueprint(sso_pages)
     return app

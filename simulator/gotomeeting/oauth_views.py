@@ -146,6 +146,9 @@ def oauth_blueprint(goto) -> Blueprint:
         if request.form.get("action") == "deny":
             return _error_redirect(auth, "access_denied", "The user denied the authorization request.")
         email = request.form.get("email", "")
+        if goto.sso.password_sign_in_blocked(email):
+            return _login_page(auth, error="Your company requires you to sign in with your company ID "
+                                           "(single sign-on).", email=email)
         user = oauth.sign_in(auth, email, request.form.get("password", ""))
         if user is None:
             return _login_page(auth, error="Invalid email or password", email=email)

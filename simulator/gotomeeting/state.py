@@ -79,11 +79,15 @@ class GoToMeeting:
         self.quirks = Quirks()
         self.account = Account(config, lab.clock, lab.rand)
         self.oauth = OAuthServer(config, lab.clock, lab.rand, self.account)
+        from .sso.model import ServiceProvider
+
+        self.sso = ServiceProvider(self)
 
     def reset(self) -> None:
         self.quirks.reset()
         self.account.reset()
         self.oauth.reset()
+        self.sso.reset()
 
     def state(self) -> dict:
         return {
@@ -92,6 +96,7 @@ class GoToMeeting:
             "account": self.account.to_state(),
             "oauth": self.oauth.to_state(),
             "quirks": self.quirks.to_json(),
+            "sso": self.sso.to_state(),
             "faults": self.faults.list(),
         }
 

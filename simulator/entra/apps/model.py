@@ -137,9 +137,11 @@ class Application:
     created: str
     template: ApplicationTemplate
     publisher_domain: str
+    #: The app's SAML single sign-on configuration (``simulator.entra.sso``), once it has one.
+    sso: Any = field(default=None, repr=False, compare=False)
 
     def to_graph(self) -> dict:
-        return {
+        graph = {
             "id": self.id,
             "deletedDateTime": None,
             "appId": self.app_id,
@@ -154,6 +156,9 @@ class Application:
             "web": {"homePageUrl": self.template.graph.get("homePageUrl"), "logoutUrl": None,
                     "redirectUris": []},
         }
+        if self.sso is not None:
+            self.sso.update_application_graph(graph)
+        return graph
 
 
 @dataclass
@@ -163,6 +168,8 @@ class ServicePrincipal:
     display_name: str
     tenant_id: str
     app_role_assignment_required: bool = True
+    #: The SAML single sign-on configuration (``simulator.entra.sso``), once it has one.
+    sso: Any = field(default=None, repr=False, compare=False)
 
     @property
     def app_id(self) -> str:
@@ -192,7 +199,7 @@ class ServicePrincipal:
         return None
 
     def to_graph(self) -> dict:
-        return {
+        graph = {
             "id": self.id,
             "deletedDateTime": None,
             "accountEnabled": True,
@@ -209,7 +216,15 @@ class ServicePrincipal:
             "signInAudience": "AzureADMyOrg",
             "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
             "appRoles": [r.to_graph() for r in self.app_roles],
+            "keyCredentials": [],
+            "loginUrl": None,
+            "preferredTokenSigningKeyThumbprint": None,
+            "replyUrls": [],
+            "samlSingleSignOnSettings": None,
         }
+        if self.sso is not None:
+            self.sso.update_service_principal_graph(graph)
+        return graph
 
 
 @dataclass

@@ -28,6 +28,10 @@ SERVICE_PRINCIPAL = EntityType("microsoft.graph.servicePrincipal", "ServicePrinc
     Prop("preferredSingleSignOnMode"), Prop("servicePrincipalNames", STRING_COLLECTION, filterable=False),
     Prop("servicePrincipalType"), Prop("signInAudience"), Prop("tags", STRING_COLLECTION, filterable=False),
     Prop("appRoles", "Collection(microsoft.graph.appRole)", filterable=False),
+    Prop("keyCredentials", "Collection(microsoft.graph.keyCredential)", filterable=False),
+    Prop("preferredTokenSigningKeyThumbprint", filterable=False),
+    Prop("samlSingleSignOnSettings", "microsoft.graph.samlSingleSignOnSettings", filterable=False),
+    Prop("loginUrl", filterable=False), Prop("replyUrls", STRING_COLLECTION, filterable=False),
 ))
 
 APP_ROLE_ASSIGNMENT = EntityType("microsoft.graph.appRoleAssignment", "AppRoleAssignment", "appRoleAssignments", (

@@ -16,6 +16,8 @@ listener, so advancing the lab clock purges what fell due before the admin call 
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import threading
 import uuid
@@ -45,6 +47,7 @@ _MEMBER_EXISTS = ("One or more added object references already exist for the fol
 
 ID_STREAM = "entra.directory.ids"
 TOKEN_STREAM = "entra.directory.tokens"
+PASSWORD_STREAM = "entra.directory.password-key"
 
 Subscriber = Callable[[str, str, str], None]
 
@@ -308,6 +311,9 @@ class Directory:
         self._member_of: dict[str, dict[str, None]] = {}
         self._reports: dict[str, dict[str, None]] = {}
         self._purged_types: dict[str, str] = {}
+        #: Salted hashes of the passwords set through ``passwordProfile`` (sign-in checks them; never dumped).
+        self._password_hashes: dict[str, bytes] = {}
+        self._password_key = self._rand.stream(PASSWORD_STREAM).bytes(32)
         self._feed.clear()
         self._signer = TokenSigner(self._rand.stream(TOKEN_STREAM).bytes(32))
 
@@ -541,7 +547,25 @@ class Directory:
         """
         with self._session() as session:
             self._check_user_body(body, creating=True, require_password=require_password)
-            return self._insert_user(session, body)
+            user = self._insert_user(session, body)
+            self._remember_password(user.id, body.get("passwordProfile"))
+            return user
+
+    def _remember_password(self, user_id: str, profile: Any) -> None:
+        if isinstance(profile, dict) and isinstance(profile.get("password"), str):
+            self._password_hashes[user_id] = self._password_hash(user_id, profile["password"])
+
+    def _password_hash(self, user_id: str, password: str) -> bytes:
+        return hmac.new(self._password_key, f"{user_id}\0{password}".encode(), hashlib.sha256).digest()
+
+    def check_password(self, user_id: str, password: str) -> bool | None:
+        """Whether ``password`` is the one the user's ``passwordProfile`` set; None for a user created
+        without one (directory synchronisation: seeded and fixture users)."""
+        with self._lock:
+            stored = self._password_hashes.get(user_id)
+        if stored is None:
+            return None
+        return hmac.compare_digest(stored, self._password_hash(user_id, password or ""))
 
     def import_users(self, bodies: list[dict], managers: list[int | None] | None = None) -> list[User]:
         """Create many users in one step, as directory synchronisation does (no password profiles): the
@@ -596,6 +620,8 @@ class Directory:
                        if k in _USER_WRITABLE and user.props.get(k) != v}
             if "businessPhones" in changes and changes["businessPhones"] is None:
                 changes["businessPhones"] = []
+            if body.get("passwordProfile") is not None:
+                self._remember_password(user.id, body["passwordProfile"])
             if not changes:
                 return user  # type: ignore[return-value]
             if "userPrincipalName" in changes:
