@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .serve import add_serve_arguments, serve
 from .tools.conformance import add_conformance_arguments, add_steps_arguments, run_conformance, run_steps
@@ -10,7 +11,8 @@ from .tools.target_safety import add_cleanup_arguments, run_cleanup
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulator",
+    command = Path(sys.argv[0]).name
+    parser = argparse.ArgumentParser(prog=command if command == "entra-lab" else "python -m simulator",
                                      description="Offline conformance lab for Entra ID user provisioning")
     sub = parser.add_subparsers(dest="command", required=True)
     serve_parser = sub.add_parser("serve", help="start the fake Entra ID and the fake GoToMeeting")

@@ -25,7 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..paths import SUITE as ROOT
+
 DIALECTS = ("legacy", "aadOptscim062020", "both")
 EXAMPLES = """examples:
   python -m simulator conformance                                  # the lab's own fakes, every scenario

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...core.clock import iso
+from ...paths import FIXTURES
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "fixtures" / "templates"
+TEMPLATES_DIR = FIXTURES / "templates"
 NON_GALLERY_TEMPLATE_ID = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
 #: The app role id of "Default Access" when a service principal defines no app roles.
 DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"

@@ -19,10 +19,11 @@ from typing import Any
 
 from faker import Faker
 
+from ...paths import FIXTURES
 from .model import Directory, DirectoryError
 
 SEED_STREAM = "entra.seed"
-FIXTURE_DIR = Path(__file__).resolve().parents[3] / "fixtures" / "tenants"
+FIXTURE_DIR = FIXTURES / "tenants"
 MAX_REPORTS = 6
 
 DEPARTMENTS = {

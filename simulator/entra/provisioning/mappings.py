@@ -23,14 +23,14 @@ import copy
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from ...paths import FIXTURES
 from .expressions import (ExpressionError, SourceObject, evaluate_mapping, is_empty, is_true, parse_expression,
                           source_expression, source_type)
 
-#: Where the default schemas live (``fixtures/mappings`` at the top of the repository).
-MAPPINGS_DIR = Path(__file__).resolve().parents[3] / "fixtures" / "mappings"
+#: Where the default schemas live (``fixtures/mappings``: simulator/paths.py).
+MAPPINGS_DIR = FIXTURES / "mappings"
 
 TEMPLATE_IDS = ("gotomeeting", "scim")
 
