@@ -15,7 +15,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=command if command == "entra-lab" else "python -m simulator",
                                      description="Offline conformance lab for Entra ID user provisioning")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve_parser = sub.add_parser("serve", help="start the fake Entra ID and the fake GoToMeeting")
+    serve_parser = sub.add_parser(
+        "serve", help="start the fake Entra ID and the fake GoToMeeting",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Starts both fakes, wired to each other, with a seeded tenant; prints their addresses and "
+                    "credentials. Ctrl-C or SIGTERM stops them.",
+        epilog="examples:\n"
+               "  %(prog)s                               # ports 8410 (Entra) and 8420 (GoToMeeting)\n"
+               "  %(prog)s --tls --describe lab.json --seed 7 --users 200 --groups 10\n"
+               "  %(prog)s --entra-port 0 --gotomeeting-port 0 --clock real --time-scale 60")
     add_serve_arguments(serve_parser)
     conformance_parser = sub.add_parser(
         "conformance", help="run the Gherkin conformance suite (the lab's fakes, or your SCIM server) with reports",

@@ -115,7 +115,7 @@ def vendor(tmp_path_factory):
         "unfiltered": Run.start(base / "unfiltered", "-k", USER_SCENARIOS, **servers["unfiltered"].env(
             DIALECT="both", TARGET_ALLOW_UNFILTERED="1", TARGET_RUN_ID="unf1lt")),
         "unfiltered-stop": Run.start(base / "unfiltered-stop", **servers["unfiltered-stop"].env()),
-        "case": Run.start(base / "case", "-k", "create_user_test", **servers["case"].env(DIALECT="both")),
+        "case": Run.start(base / "case", "-k", "create_user_test", **servers["case"].env(DIALECT="legacy")),
         "upsert": Run.start(base / "upsert", "-k", "disable_user_test", **servers["upsert"].env(DIALECT="both")),
         "refused": Run.start(base / "refused", **servers["refused"].env()),
     }
