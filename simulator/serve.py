@@ -138,6 +138,7 @@ def start_lab(args: argparse.Namespace) -> RunningLab:
         rewinds the seeded streams, so the token issued after it is the described one again."""
         if tls is not None:
             entra.sync.update_settings({"targetCaBundle": tls.ca_bundle})
+            goto.sso.ca_bundle = tls.ca_bundle  # GoTo reads Entra's federation metadata URL over HTTPS
         return goto.oauth.issue_static_token().value
 
     token = prepare()

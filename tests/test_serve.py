@@ -16,6 +16,8 @@ import requests
 
 from fixtures.clients import Browser, ScimClient, redirect_params
 from fixtures.graph_client import GraphClient
+from simulator.client import Lab
+from simulator.gotomeeting.state import GoToMeetingConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 20
@@ -191,6 +193,17 @@ def test_serve_with_tls_is_verified_with_the_described_ca_bundle_also_after_a_re
         assert scim.get("/Users").status_code == 200
         authorize_gotomeeting(described, verify=ca)  # Entra itself trusts the lab's CA
         assert len(graph_client(described, verify=ca).all_pages("/servicePrincipals")) == 1
+        # GoTo reads Entra's App Federation Metadata URL over HTTPS, trusting the lab's CA too
+        sso = Lab.connect(described).add_app("GoToMeeting", "GoToMeeting SSO")
+        assert sso.lab.graph.request("PATCH", f"/servicePrincipals/{sso.id}",
+                                     json={"preferredSingleSignOnMode": "saml"}).status_code == 204
+        blade = requests.get(f"{entra}/portal/servicePrincipals/{sso.id}/singleSignOn", verify=ca, timeout=10).json()
+        admin_token = requests.post(f"{goto}/_admin/tokens", json={"user": described["gotomeeting"]["admin"]["email"]},
+                                    verify=ca, timeout=10).json()["token"]
+        trusted = requests.put(f"{goto}/admin/rest/v1/accounts/{GoToMeetingConfig().account_key}/identityProvider",
+                               json={"mode": "automatic", "metadataUrl": blade["appFederationMetadataUrl"]},
+                               headers={"Authorization": f"Bearer {admin_token}"}, verify=ca, timeout=10)
+        assert trusted.status_code == 200 and trusted.json()["certificates"], trusted.text
 
         # After a reset the same description still works: same tenant, same SCIM token, CA still trusted.
         reset = requests.post(f"{entra}/_admin/reset", json={}, verify=ca, timeout=10)

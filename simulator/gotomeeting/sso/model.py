@@ -170,7 +170,10 @@ class ServiceProvider:
 
     def __init__(self, goto, fetch=None):
         self.goto = goto
-        self.fetch = fetch or _fetch
+        #: A CA bundle the metadata URL's certificate is verified with (``serve --tls``: the lab's CA);
+        #: None trusts the system's CAs.
+        self.ca_bundle: str | None = None
+        self.fetch = fetch or (lambda url: _fetch(url, self.ca_bundle))
         self._lock = threading.RLock()
         self.reset()
 
@@ -482,11 +485,12 @@ def _unique(certs: list[TrustedCertificate]) -> list[TrustedCertificate]:
     return out
 
 
-def _fetch(url: str) -> bytes:
+def _fetch(url: str, ca_bundle: str | None = None) -> bytes:
     import requests
 
     try:
-        resp = requests.get(url, timeout=5, headers={"Accept": "application/samlmetadata+xml, application/xml"})
+        resp = requests.get(url, timeout=5, headers={"Accept": "application/samlmetadata+xml, application/xml"},
+                            verify=ca_bundle or True)
     except requests.RequestException as exc:
         raise OSError(str(exc)) from None
     if resp.status_code != 200:
