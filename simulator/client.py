@@ -193,9 +193,11 @@ class Browser:
 class Lab:
     """A running lab, reached through its description (the ``--describe`` shape)."""
 
-    def __init__(self, description: dict, *, stop: Callable[[], None] | None = None):
+    def __init__(self, description: dict, *, stop: Callable[[], None] | None = None,
+                 on_graph_error: Callable[[Any], None] | None = None):
         self.description = description
         self._stop = stop
+        self._on_graph_error = on_graph_error
         self._graph: Graph | None = None
 
     # -- starting and reaching ---------------------------------------------------------------------
@@ -239,11 +241,12 @@ class Lab:
         return cls(json.loads(describe.read_text()), stop=stop)
 
     @classmethod
-    def connect(cls, description: dict | str | Path) -> "Lab":
-        """A lab started elsewhere, from its description (a dict or the ``--describe`` file)."""
+    def connect(cls, description: dict | str | Path, *, on_graph_error: Callable[[Any], None] | None = None) -> "Lab":
+        """A lab started elsewhere, from its description (a dict or the ``--describe`` file);
+        ``on_graph_error`` sees every Graph error body."""
         if not isinstance(description, dict):
             description = json.loads(Path(description).read_text())
-        return cls(description)
+        return cls(description, on_graph_error=on_graph_error)
 
     def stop(self) -> None:
         if self._stop is not None:
@@ -301,7 +304,8 @@ class Lab:
     def graph(self) -> Graph:
         if self._graph is None:
             e = self.description["entra"]
-            self._graph = Graph(self.entra_url, e["tenantId"], e["clientId"], e["clientSecret"], verify=self.verify)
+            self._graph = Graph(self.entra_url, e["tenantId"], e["clientId"], e["clientSecret"], verify=self.verify,
+                                on_error=self._on_graph_error)
         return self._graph
 
     # -- lab control (/_admin) -------------------------------------------------------------------------
@@ -401,6 +405,16 @@ class Lab:
 
 
 @dataclass
+class Popup:
+    """The Authorize popup: its browser, GoTo's sign-in page, and where it ended (after ``authorize``)."""
+
+    browser: Browser
+    page: Page
+    callback: str | None = None
+    response: requests.Response | None = None
+
+
+@dataclass
 class App:
     """An enterprise app (its service principal) and its provisioning job."""
 
@@ -438,10 +452,11 @@ class App:
     def unassign(self, assignment_id: str) -> None:
         self.lab.graph.delete(f"/servicePrincipals/{self.id}/appRoleAssignedTo/{assignment_id}")
 
-    def create_job(self, template_id: str) -> str:
+    def create_job(self, template_id: str) -> dict:
         """Provisioning mode Automatic: the synchronization job of ``template_id`` (gotomeeting | scim)."""
-        self.job_id = self.lab.graph.post(self._sync("/jobs"), {"templateId": template_id})["id"]
-        return self.job_id
+        job = self.lab.graph.post(self._sync("/jobs"), {"templateId": template_id})
+        self.job_id = job["id"]
+        return job
 
     def secrets(self, **values: str) -> None:
         self.lab.graph.put(self._sync("/secrets"), {"value": [{"key": k, "value": v} for k, v in values.items()]})
@@ -453,18 +468,25 @@ class App:
         base = url if dialect == "legacy" else url + ("&" if "?" in url else "?") + "aadOptscim062020"
         self.secrets(BaseAddress=base, SecretToken=token)
 
-    def authorize(self, account: dict | None = None, button: str = "allow") -> requests.Response:
-        """The Authorize button: GoTo's sign-in in the popup, signed in as ``account`` (default: the team
-        administrator); the popup ends on the portal's TokenAuthorize page."""
-        account = account or self.lab.goto_admin
+    def open_popup(self) -> "Popup":
+        """The Authorize button: the portal's popup, on GoTo's sign-in page."""
         browser = Browser(verify=self.lab.verify)
         page = browser.open(f"{self.lab.entra_url}/portal/servicePrincipals/{self.id}/provisioning/authorize"
                             f"?jobId={self.job_id}")
         if page.status != 200 or not page.forms:
             raise LabError(f"the popup did not show GoTo's sign-in page: {page.text[:300]}")
-        submitted = browser.submit(page, {"email": account["email"], "password": account["password"]}, button=button)
-        callback = submitted.headers.get("Location")
-        return browser.session.get(callback, timeout=30) if callback else submitted
+        return Popup(browser, page)
+
+    def authorize(self, account: dict | None = None, button: str = "allow") -> "Popup":
+        """Authorize: GoTo's sign-in in the popup as ``account`` (default: the team administrator),
+        ``button`` allow or deny; the popup ends on the portal's TokenAuthorize page (``Popup.response``)."""
+        account = account or self.lab.goto_admin
+        popup = self.open_popup()
+        submitted = popup.browser.submit(popup.page, {"email": account["email"], "password": account["password"]},
+                                         button=button)
+        popup.callback = submitted.headers.get("Location")
+        popup.response = popup.browser.session.get(popup.callback, timeout=30) if popup.callback else submitted
+        return popup
 
     def test_connection(self) -> requests.Response:
         """Test Connection: 204, or 400 with the portal's message."""

@@ -20,29 +20,24 @@ from fixtures.contracts import check
 from simulator.core.server import LiveServer
 from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 from simulator.entra.provisioning.probe import LIST_RESPONSE
-from steps.provisioning_steps import (_add_app, _assign, _authorize, _create_user, _start, _unassign, goto_scim,
-                                      graph, job, job_path, outbound, sync_path, user_id)
+from steps.provisioning_steps import (_add_app, _assign, _authorize, _create_user, _start, _unassign, app,
+                                      goto_scim, graph, job, job_path, outbound, user_id)
 
 
 # -- helpers (also used by tests/test_engine*.py, tests/test_quarantine*.py, tests/test_chaos*.py) -----
 def gallery_job(lab, ctx) -> None:
     """The GoToMeeting gallery app with a job, authorized with the team administrator account."""
     _add_app(lab, ctx, "GoToMeeting", "GoToMeeting")
-    created = graph(lab, ctx).post(sync_path(ctx, "/jobs"), {"templateId": "gotomeeting"})
-    ctx.remember(job_id=created["id"])
+    ctx.remember(job_id=app(lab, ctx).create_job("gotomeeting")["id"])
     _authorize(lab, ctx, lab.goto_admin)
 
 
 def scim_job(lab, ctx, dialect: str = "legacy", base_url: str | None = None) -> None:
     """The non-gallery SCIM app pointed at ``base_url`` (GoToMeeting by default) with a Secret Token."""
-    g = graph(lab, ctx)
-    template = next(t for t in g.get("/applicationTemplates")["value"] if t["id"] == NON_GALLERY_TEMPLATE_ID)
-    _add_app(lab, ctx, template["displayName"], "GoToMeeting (SCIM)")
-    created = g.post(sync_path(ctx, "/jobs"), {"templateId": "scim"})
-    ctx.remember(job_id=created["id"])
-    url = (base_url or lab.scim_url) + ("?aadOptscim062020" if dialect == "aadOptscim062020" else "")
-    g.put(sync_path(ctx, "/secrets"), {"value": [{"key": "BaseAddress", "value": url},
-                                                  {"key": "SecretToken", "value": lab.static_scim_token()}]})
+    _add_app(lab, ctx, NON_GALLERY_TEMPLATE_ID, "GoToMeeting (SCIM)")
+    scim = app(lab, ctx)
+    ctx.remember(job_id=scim.create_job("scim")["id"])
+    scim.point_at(base_url or lab.scim_url, lab.static_scim_token(), dialect=dialect)
 
 
 def map_role(lab, ctx, role: str = "organizer") -> None:
@@ -65,7 +60,7 @@ def start(lab, ctx) -> None:
 
 def run_now(lab, ctx) -> dict:
     """One cycle now (``POST /_admin/jobs/{id}/run``): the cycle's summary."""
-    return lab.entra_admin("POST", f"/jobs/{ctx['job_id']}/run").json()
+    return app(lab, ctx).run_cycle()
 
 
 def status(lab, ctx) -> dict:
@@ -108,7 +103,7 @@ def assign(lab, ctx, principal_id: str, role: str = "Organizer") -> dict:
 
 def unassign(lab, ctx, assignment: dict) -> None:
     """Remove one assignment (and the context's record of it)."""
-    graph(lab, ctx).delete(f"/servicePrincipals/{ctx['sp']['id']}/appRoleAssignedTo/{assignment['id']}")
+    app(lab, ctx).unassign(assignment["id"])
     recorded = ctx.values.get("assignments", {}).get(assignment["principalId"], [])
     recorded[:] = [a for a in recorded if a["id"] != assignment["id"]]
 

@@ -12,9 +12,9 @@ import json
 import requests
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.clients import Browser, Page, ScimClient
+from fixtures.clients import Page, ScimClient
 from fixtures.contracts import check
-from fixtures.graph_client import GraphClient
+from simulator.client import App, Graph
 from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 
 from .rules import checks
@@ -24,11 +24,14 @@ PASSWORD = "Lab-Passw0rd!2026"
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def graph(lab, ctx) -> GraphClient:
-    if "graph" not in ctx.values:
-        c = lab.graph_client
-        ctx.remember(graph=GraphClient(lab.entra_url, lab.tenant_id, c["client_id"], c["client_secret"]))
-    return ctx["graph"]
+def graph(lab, ctx) -> Graph:
+    """The lab client's Graph (every error answer checked against the Graph error contract)."""
+    return lab.client.graph
+
+
+def app(lab, ctx) -> App:
+    """The scenario's enterprise app and its job, as the lab client drives them."""
+    return App(lab.client, ctx["sp"], ctx.values.get("job_id"))
 
 
 def goto_scim(lab, ctx) -> ScimClient:
@@ -76,25 +79,18 @@ def logs_for(lab, ctx, name: str) -> list[dict]:
 
 
 def outbound(lab, since: int = 0, path: str = "/scim/") -> list[dict]:
-    entries = lab.entra_admin("GET", "/journal", params={"direction": "outbound", "since": since}).json()["entries"]
-    return [e for e in entries if path in e["path"]]
+    return [e for e in lab.client.outbound(since) if path in e["path"]]
 
 
 def advance(lab, minutes: float) -> None:
-    lab.advance_clock(minutes)
+    lab.client.advance(minutes)
 
 
 # -- the enterprise app ----------------------------------------------------------------------------
-def _add_app(lab, ctx, template_name: str, display_name: str) -> None:
-    g = graph(lab, ctx)
-    templates = g.get("/applicationTemplates")["value"]
-    template = next(t for t in templates if t["displayName"] == template_name)
-    created = g.post(f"/applicationTemplates/{template['id']}/instantiate", {"displayName": display_name})
-    sp = created["servicePrincipal"]
-    roles = {r["displayName"]: r["id"] for r in sp["appRoles"]}
-    if "msiam_access" in roles:
-        roles[DEFAULT_ACCESS] = roles["msiam_access"]
-    ctx.remember(sp=sp, roles=roles)
+def _add_app(lab, ctx, template: str, display_name: str) -> None:
+    """An enterprise app from an application template (its display name or id)."""
+    added = lab.client.add_app(template, display_name)
+    ctx.remember(sp=added.sp, roles=added.roles)
 
 
 @given("the GoToMeeting app is added from the gallery")
@@ -105,7 +101,7 @@ def _(lab, ctx):
 @given("the provisioning mode is set to Automatic")
 def _(lab, ctx):
     template = graph(lab, ctx).get(sync_path(ctx, "/templates"))["value"][0]
-    created = graph(lab, ctx).post(sync_path(ctx, "/jobs"), {"templateId": template["id"]})
+    created = app(lab, ctx).create_job(template["id"])
     check("graph-sync-job", created)
     assert created["status"]["code"] == "NotConfigured"
     assert created["schedule"] == {"expiration": None, "interval": "PT40M", "state": "Disabled"}
@@ -114,15 +110,11 @@ def _(lab, ctx):
 
 @given("the non-gallery SCIM app is added and pointed at GoToMeeting with a secret token")
 def _(lab, ctx):
-    g = graph(lab, ctx)
-    templates = g.get("/applicationTemplates")["value"]
-    template = next(t for t in templates if t["id"] == NON_GALLERY_TEMPLATE_ID)
-    _add_app(lab, ctx, template["displayName"], "GoToMeeting (SCIM)")
-    created = g.post(sync_path(ctx, "/jobs"), {"templateId": "scim"})
-    ctx.remember(job_id=created["id"])
-    g.put(sync_path(ctx, "/secrets"), {"value": [
-        {"key": "BaseAddress", "value": lab.scim_url}, {"key": "SecretToken", "value": lab.static_scim_token()}]})
-    assert g.request("POST", job_path(ctx, "/validateCredentials"), json={"useSavedCredentials": True}).status_code == 204
+    _add_app(lab, ctx, NON_GALLERY_TEMPLATE_ID, "GoToMeeting (SCIM)")
+    scim = app(lab, ctx)
+    ctx.remember(job_id=scim.create_job("scim")["id"])
+    scim.point_at(lab.scim_url, lab.static_scim_token())
+    assert scim.test_connection().status_code == 204
 
 
 # -- the tenant ------------------------------------------------------------------------------------
@@ -174,9 +166,8 @@ def _(lab, ctx, inner, outer):
 
 
 def _assign(lab, ctx, principal_id: str, role: str) -> dict:
-    sp_id = ctx["sp"]["id"]
-    assignment = graph(lab, ctx).post(f"/servicePrincipals/{sp_id}/appRoleAssignedTo",
-                                      {"principalId": principal_id, "resourceId": sp_id, "appRoleId": role_id(ctx, role)})
+    role_id(ctx, role)  # the scenario's own message for a role the app does not have
+    assignment = app(lab, ctx).assign(principal_id, role)
     ctx.values.setdefault("assignments", {}).setdefault(principal_id, []).append(assignment)
     return assignment
 
@@ -195,7 +186,7 @@ def _(lab, ctx, group, role):
 
 def _unassign(lab, ctx, principal_id: str) -> None:
     for assignment in ctx.values.get("assignments", {}).pop(principal_id, []):
-        graph(lab, ctx).delete(f"/servicePrincipals/{ctx['sp']['id']}/appRoleAssignedTo/{assignment['id']}")
+        app(lab, ctx).unassign(assignment["id"])
 
 
 @when(parsers.parse('"{name}" is unassigned from GoToMeeting'))
@@ -241,22 +232,15 @@ def _(lab, ctx, name):
 
 # -- Authorize -------------------------------------------------------------------------------------
 def _open_popup(lab, ctx) -> Page:
-    browser = Browser()
-    url = f"{lab.entra_url}/portal/servicePrincipals/{ctx['sp']['id']}/provisioning/authorize?jobId={ctx['job_id']}"
-    page = browser.open(url)
-    assert page.status == 200 and page.forms, f"the popup did not show GoTo's sign-in page: {page.text[:300]}"
-    ctx.remember(browser=browser)
-    return page
+    popup = app(lab, ctx).open_popup()
+    ctx.remember(browser=popup.browser)
+    return popup.page
 
 
 def _authorize(lab, ctx, account: dict, button: str = "allow") -> requests.Response:
-    page = _open_popup(lab, ctx)
-    submitted = ctx["browser"].submit(page, {"email": account["email"], "password": account["password"]},
-                                      button=button)
-    callback = submitted.headers.get("Location")
-    resp = ctx["browser"].session.get(callback, timeout=30) if callback else submitted
-    ctx.remember(popup=resp, callback=callback)
-    return resp
+    popup = app(lab, ctx).authorize(account, button)
+    ctx.remember(browser=popup.browser, popup=popup.response, callback=popup.callback)
+    return popup.response
 
 
 @given("the admin authorizes with the GoToMeeting team administrator account")
@@ -405,8 +389,7 @@ def _(lab, ctx, key, value):
 
 # -- provisioning on, cycles, clock ----------------------------------------------------------------
 def _start(lab, ctx) -> None:
-    resp = graph(lab, ctx).request("POST", job_path(ctx, "/start"))
-    assert resp.status_code == 204, resp.text
+    app(lab, ctx).start()
 
 
 def _run_initial(lab, ctx) -> None:

@@ -26,7 +26,7 @@ from simulator.entra.provisioning.dialects import group_query
 from simulator.entra.provisioning.guard import UNKNOWN_ID
 from simulator.entra.provisioning.probe import LIST_RESPONSE
 
-from .provisioning_steps import PASSWORD, graph, job_path, sync_path
+from .provisioning_steps import PASSWORD, app, graph, job_path
 from .rules import checks
 
 pytest_plugins = ["fixtures.reporting", "fixtures.target"]
@@ -166,20 +166,12 @@ def _adapt_mappings(lab, ctx, target) -> None:
 def _(lab, ctx, target):
     """Adds the non-gallery app from its template, creates its ``scim`` job, fits the mappings to the
     target and saves the Tenant URL (with ``?aadOptscim062020`` in that dialect) and the Secret Token."""
-    g = graph(lab, ctx)
-    created = g.post(f"/applicationTemplates/{NON_GALLERY_TEMPLATE_ID}/instantiate",
-                     {"displayName": f"{target.prefix} SCIM conformance"})
-    sp = created["servicePrincipal"]
-    roles = {r["displayName"]: r["id"] for r in sp["appRoles"]}
-    roles.setdefault("Default Access", roles.get("msiam_access"))
-    ctx.remember(sp=sp, roles=roles, target=target)
-    job = g.post(sync_path(ctx, "/jobs"), {"templateId": "scim"})
-    ctx.remember(job_id=job["id"])
+    added = lab.client.add_app(NON_GALLERY_TEMPLATE_ID, f"{target.prefix} SCIM conformance")
+    ctx.remember(sp=added.sp, roles=added.roles, target=target, job_id=added.create_job("scim")["id"])
     _adapt_mappings(lab, ctx, target)
     if target.settings.ca:
-        lab.entra_admin("PUT", "/settings", json={"targetCaBundle": target.settings.ca})
-    g.put(sync_path(ctx, "/secrets"), {"value": [{"key": "BaseAddress", "value": target.base_address},
-                                                 {"key": "SecretToken", "value": target.token}]})
+        lab.client.settings(targetCaBundle=target.settings.ca)
+    added.secrets(BaseAddress=target.base_address, SecretToken=target.token)
 
 
 # -- the tenant ------------------------------------------------------------------------------------
@@ -198,9 +190,7 @@ def _tenant_user(lab, ctx, name: str) -> dict:
 
 
 def _assign(lab, ctx, principal_id: str) -> None:
-    sp_id = ctx["sp"]["id"]
-    graph(lab, ctx).post(f"/servicePrincipals/{sp_id}/appRoleAssignedTo", {
-        "principalId": principal_id, "resourceId": sp_id, "appRoleId": ctx["roles"]["Default Access"]})
+    app(lab, ctx).assign(principal_id, "Default Access")
 
 
 @given(parsers.parse('the tenant user "{name}" is assigned to the app'))
