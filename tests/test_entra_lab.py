@@ -54,7 +54,7 @@ class Installed:
         subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(source)],
                        check=True, cwd=base, capture_output=True)
         [self.wheel] = dist.glob("*.whl")
-        subprocess.run([*pip, "install", "--no-deps", "--no-compile", "--target", str(self.site), str(self.wheel)],
+        subprocess.run([*pip, "install", "--no-deps", "--target", str(self.site), str(self.wheel)],
                        check=True, cwd=base, capture_output=True)
         self.cwd = base / "elsewhere"
         self.cwd.mkdir()
