@@ -164,9 +164,11 @@ class Page:
 class Browser:
     """Drives HTML pages and redirects with requests, the way a browser popup would."""
 
-    def __init__(self, *, verify=True):
+    def __init__(self, *, verify=True, language: str | None = None):
         self.session = requests.Session()
         self.session.verify = verify
+        if language:
+            self.session.headers["Accept-Language"] = language
 
     def open(self, url: str) -> Page:
         return Page.from_response(self.session.get(url, timeout=10, allow_redirects=True))
@@ -199,6 +201,8 @@ class Lab:
         self._stop = stop
         self._on_graph_error = on_graph_error
         self._graph: Graph | None = None
+        #: The language the lab's pages are asked for (``Accept-Language``: en or de); None: the pages' default.
+        self.language: str | None = None
 
     # -- starting and reaching ---------------------------------------------------------------------
     @classmethod
@@ -307,6 +311,10 @@ class Lab:
             self._graph = Graph(self.entra_url, e["tenantId"], e["clientId"], e["clientSecret"], verify=self.verify,
                                 on_error=self._on_graph_error)
         return self._graph
+
+    def browser(self) -> Browser:
+        """A browser for the lab's pages (sign-in pages, My Apps, the Authorize popup), in ``language``."""
+        return Browser(verify=self.verify, language=self.language)
 
     # -- lab control (/_admin) -------------------------------------------------------------------------
     def admin(self, method: str, path: str, *, side: str = "entra", **kw) -> Any:
@@ -470,7 +478,7 @@ class App:
 
     def open_popup(self) -> "Popup":
         """The Authorize button: the portal's popup, on GoTo's sign-in page."""
-        browser = Browser(verify=self.lab.verify)
+        browser = self.lab.browser()
         page = browser.open(f"{self.lab.entra_url}/portal/servicePrincipals/{self.id}/provisioning/authorize"
                             f"?jobId={self.job_id}")
         if page.status != 200 or not page.forms:

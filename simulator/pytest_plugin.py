@@ -18,7 +18,8 @@ Fixtures, for a test in any repository::
   ``--entra-lab-target-url`` and ``--entra-lab-target-token``): the non-gallery app pointed at that SCIM
   server, with vendor mode's ownership guard on (nothing the test did not create is written to).
 
-Options: ``--entra-lab-seed N``, ``--entra-lab-tls``. A test run that uses none of the fixtures is not
+Options: ``--entra-lab-seed N``, ``--entra-lab-tls``, ``--entra-lab-language en|de`` (the language
+``entra_lab.browser()`` asks the lab's pages for). A test run that uses none of the fixtures is not
 changed: nothing is imported or started until a fixture is asked for.
 """
 from __future__ import annotations
@@ -33,6 +34,8 @@ def pytest_addoption(parser):
     group = parser.getgroup("entra-lab", "Entra ID provisioning lab")
     group.addoption("--entra-lab-seed", default="1234", help="the lab's seed (every id, token, timestamp)")
     group.addoption("--entra-lab-tls", action="store_true", default=False, help="serve the lab over HTTPS")
+    group.addoption("--entra-lab-language", default=None, choices=("en", "de"),
+                    help="the language entra_lab.browser() asks the lab's pages for (Accept-Language)")
     group.addoption("--entra-lab-target-url", default=None, help="your SCIM server, for entra_lab.target_app()")
     group.addoption("--entra-lab-target-token", default=None, help="the bearer token Entra sends to it")
 
@@ -62,6 +65,7 @@ class Target:
 def entra_lab(_entra_lab_running, request):
     """The lab, reset to its seeded initial state."""
     _entra_lab_running.reset(request.config.getoption("--entra-lab-seed"))
+    _entra_lab_running.language = request.config.getoption("--entra-lab-language")
     return _entra_lab_running
 
 

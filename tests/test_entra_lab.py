@@ -232,6 +232,11 @@ def test_b_simon_arrives_as_organizer(entra_lab, gotomeeting):
     assert found["active"] is True and found["roles"][0]["value"] == "organizer"
 
 
+def test_the_pages_speak_the_chosen_language(entra_lab):
+    page = entra_lab.browser().open(entra_lab.entra_url + "/myapps")
+    assert page.status == 200 and "Anmelden" in page.text, page.text
+
+
 def test_every_test_starts_from_the_seeded_lab(entra_lab, graph):
     names = [u["userPrincipalName"] for u in graph.all_pages("/users")]
     assert not any(n.startswith("b.simon@") for n in names), names
@@ -266,7 +271,7 @@ def test_a_project_of_its_own_uses_the_plugins_fixtures(installed, tmp_path):
     env = {**installed.env(), "SAMPLE_SCIM_URL": server.url + SCIM_PREFIX, "SAMPLE_SCIM_TOKEN": target.token}
     pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     try:
-        sample = subprocess.run([*pytest_command, "test_sample.py"], cwd=project, env=env, capture_output=True,
+        sample = subprocess.run([*pytest_command, "test_sample.py", "--entra-lab-language", "de"], cwd=project, env=env, capture_output=True,
                                 text=True, timeout=120)
         plain = subprocess.run([*pytest_command, "test_plain.py"], cwd=project, env=env, capture_output=True,
                                text=True, timeout=60)
@@ -276,7 +281,7 @@ def test_a_project_of_its_own_uses_the_plugins_fixtures(installed, tmp_path):
         server.stop()
 
     assert sample.returncode == 0, sample.stdout[-3000:]
-    assert "3 passed" in sample.stdout
+    assert "4 passed" in sample.stdout
     assert [u["userName"] for u in (json.loads(t) for t in target.dump()["Users"].values())] == \
         ["someone@contoso.example", "b.simon@contoso.example"]
     assert plain.returncode == 0, plain.stdout[-2000:]
