@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import zlib
 from datetime import datetime, timezone
 
@@ -140,6 +141,25 @@ def pem_armour(cert_der: bytes) -> str:
     body = b64encode(cert_der)
     lines = [body[i:i + 64] for i in range(0, len(body), 64)]
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+
+
+def thumbprint(cert_der: bytes) -> str:
+    """A certificate's thumbprint as Entra shows it: SHA-1 of the DER bytes, upper-case hex."""
+    return hashlib.sha1(cert_der).hexdigest().upper()
+
+
+class DerCertificate:
+    """Thumbprint and PEM of a certificate held as DER bytes (``der``)."""
+
+    der: bytes
+
+    @property
+    def thumbprint(self) -> str:
+        return thumbprint(self.der)
+
+    @property
+    def pem(self) -> str:
+        return pem_armour(self.der)
 
 
 def load_certificate(text: str | bytes):

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 from ...core.clock import iso
-from ...core.saml import pem_armour
+from ...core.saml import DerCertificate
 from ..auth import seeded_private_key
 
 KEY_STREAM = "entra.sso.signing-keys"
@@ -33,21 +33,13 @@ DEFAULT_LIFETIME = timedelta(days=3 * 365)
 
 
 @dataclass(frozen=True)
-class SigningCertificate:
+class SigningCertificate(DerCertificate):
     key_id: str
     display_name: str
     private_key: object
     der: bytes
     start: datetime
     end: datetime
-
-    @property
-    def thumbprint(self) -> str:
-        return hashlib.sha1(self.der).hexdigest().upper()
-
-    @property
-    def pem(self) -> str:
-        return pem_armour(self.der)
 
     @property
     def base64(self) -> str:

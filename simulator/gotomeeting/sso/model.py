@@ -26,7 +26,6 @@ Simulator choices (GoTo does not publish its validation rules; these are what a 
 """
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,9 +36,9 @@ from lxml import etree
 
 from ...core.clock import iso
 from ...core.saml import (BINDING_POST, BINDING_REDIRECT, CM_BEARER, DS, MD, NAMEID_EMAIL, NAMEID_UNSPECIFIED, NS,
-                          SAML, SAMLP, STATUS_SUCCESS, SamlFormatError, SignatureInvalid, b64decode, children,
-                          first_child, load_certificate, parse_instant, parse_xml, redirect_encode, saml_instant,
-                          text_of, verify_enveloped)
+                          SAML, SAMLP, STATUS_SUCCESS, DerCertificate, SamlFormatError, SignatureInvalid, b64decode,
+                          children, first_child, load_certificate, parse_instant, parse_xml, redirect_encode,
+                          saml_instant, text_of, thumbprint, verify_enveloped)
 
 SP_ENTITY_ID = "https://authentication.logmeininc.com/saml/sp"
 ACS_PATH = "/saml/acs"
@@ -64,20 +63,10 @@ class AcsRefusal(Exception):
 
 
 @dataclass(frozen=True)
-class TrustedCertificate:
+class TrustedCertificate(DerCertificate):
     der: bytes
     subject: str
     not_after: datetime
-
-    @property
-    def thumbprint(self) -> str:
-        return hashlib.sha1(self.der).hexdigest().upper()
-
-    @property
-    def pem(self) -> str:
-        from ...core.saml import pem_armour
-
-        return pem_armour(self.der)
 
     def to_json(self) -> dict:
         return {"thumbprint": self.thumbprint, "subject": self.subject, "notAfter": iso(self.not_after)}
@@ -367,7 +356,7 @@ class ServiceProvider:
         presented_der = presented.public_bytes(serialization.Encoding.DER)
         match = next((c for c in idp.certificates if c.der == presented_der), None)
         if match is None:
-            thumb = hashlib.sha1(presented_der).hexdigest().upper()
+            thumb = thumbprint(presented_der)
             raise AcsRefusal("signature", f"The {what} is signed with a certificate (thumbprint {thumb}) that is not "
                                           "an uploaded verification certificate of the identity provider.")
         try:
