@@ -258,18 +258,22 @@ def test_an_interrupted_run_still_removes_everything_it_created(vendor, tmp_path
 def test_a_sigterm_ends_a_vendor_run_as_ctrl_c_does():
     """SIGTERM becomes the KeyboardInterrupt whose cleanup the SIGINT run above proves; a second
     SIGTERM during the cleanup is ignored."""
-    from fixtures.target import _terminate_as_interrupt
+    from fixtures.target import INTERRUPTED, _terminate_as_interrupt
 
-    previous = signal.getsignal(signal.SIGTERM)
+    config = pytest.Config.__new__(pytest.Config)
+    config.stash = pytest.Stash()
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _terminate_as_interrupt()
+        _terminate_as_interrupt(config)
         with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1)
+        assert config.stash[INTERRUPTED] is True
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
         os.kill(os.getpid(), signal.SIGTERM)  # ignored: the cleanup goes on
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def test_the_cleanup_command_removes_a_runs_leftovers_and_nothing_else(vendor):
@@ -310,3 +314,22 @@ def test_the_cleanup_command_removes_a_runs_leftovers_and_nothing_else(vendor):
                             "--token", server.target.token, "--run-id", "NOT A RUN"],
                            cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "--run-id" in again.stdout
+
+
+def test_an_interruption_python_swallowed_still_stops_the_run_after_the_scenario():
+    """A KeyboardInterrupt raised while a finalizer runs is swallowed by Python; the noted interruption
+    stops the run once the scenario at hand (and its cleanup) is over."""
+    from types import SimpleNamespace
+
+    from fixtures.target import INTERRUPTED, pytest_runtest_protocol
+
+    config = pytest.Config.__new__(pytest.Config)
+    config.stash = pytest.Stash()
+    item = SimpleNamespace(config=config, session=SimpleNamespace(shouldstop=False))
+    for interrupted in (False, True):
+        config.stash[INTERRUPTED] = interrupted
+        wrapper = pytest_runtest_protocol(item, None)
+        next(wrapper)
+        with pytest.raises(StopIteration):
+            wrapper.send(None)
+        assert bool(item.session.shouldstop) is interrupted
