@@ -1,7 +1,8 @@
 """The installable lab: ``pip install`` of the wheel gives the ``entra-lab`` command, and an installed
 copy runs from any folder (``serve``, ``conformance`` with its line per scenario, the summary's headline
-and report path and exit codes 0 / 1 / 2, ``steps``). The wheel is built from a copy of the repository
-and installed into a folder of its own outside it; every command below runs from another folder."""
+and report path and exit codes 0 / 1 / 2, ``steps``) and gives pytest its plugin. The wheel is built from
+a copy of the repository and installed into a fresh virtualenv outside it; every command below runs
+from another folder."""
 from __future__ import annotations
 
 import ast
@@ -9,8 +10,10 @@ import json
 import re
 import shutil
 import signal
+import os
 import subprocess
 import sys
+import sysconfig
 import time
 import tomllib
 import zipfile
@@ -46,24 +49,32 @@ def copy_sources(folder: Path) -> Path:
 
 
 class Installed:
-    """The wheel and the folder it was installed into (``pip install --target``)."""
+    """The wheel, installed with pip into a fresh virtualenv outside the repository (its dependencies come
+    from the project's virtualenv: no package index is needed)."""
 
     def __init__(self, base: Path):
-        source, dist, self.site = copy_sources(base / "source"), base / "dist", base / "site"
+        source, dist, venv = copy_sources(base / "source"), base / "dist", base / "venv"
         pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
         subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(source)],
                        check=True, cwd=base, capture_output=True)
         [self.wheel] = dist.glob("*.whl")
-        subprocess.run([*pip, "install", "--no-deps", "--target", str(self.site), str(self.wheel)],
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        self.python = venv / "bin" / "python"
+        site = subprocess.run([str(self.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              check=True, capture_output=True, text=True).stdout.strip()
+        self.site = Path(site)
+        (self.site / "project_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+        subprocess.run([*pip, "--python", str(self.python), "install", "--no-deps", "--no-index", str(self.wheel)],
                        check=True, cwd=base, capture_output=True)
+        self.bin = venv / "bin"
         self.cwd = base / "elsewhere"
         self.cwd.mkdir()
 
     def env(self) -> dict[str, str]:
-        return _clean_env(PYTHONPATH=str(self.site))
+        return _clean_env(PATH=f"{self.bin}:{os.environ.get('PATH', '')}")
 
     def command(self, *args: str) -> list[str]:
-        return [str(self.site / "bin" / "entra-lab"), *args]
+        return [str(self.bin / "entra-lab"), *args]
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run(self.command(*args), cwd=self.cwd, env=self.env(), capture_output=True, text=True,
@@ -89,7 +100,7 @@ def test_the_wheel_carries_the_suite_and_the_command(installed):
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "entra-lab = simulator.__main__:main" in zipfile.ZipFile(installed.wheel).read(entry_points).decode()
-    imported = subprocess.run([sys.executable, "-c", "import simulator.paths as p; print(p.SUITE)"],
+    imported = subprocess.run([str(installed.python), "-c", "import simulator.paths as p; print(p.SUITE)"],
                               cwd=installed.cwd, env=installed.env(), capture_output=True, text=True, check=True)
     assert imported.stdout.strip() == str(installed.site / "simulator" / "suite")
 
@@ -269,7 +280,7 @@ def test_a_project_of_its_own_uses_the_plugins_fixtures(installed, tmp_path):
     server = LiveServer(create_app(target), name="sample-target").start()
     target.seed_user("someone@contoso.example", server.url + SCIM_PREFIX)
     env = {**installed.env(), "SAMPLE_SCIM_URL": server.url + SCIM_PREFIX, "SAMPLE_SCIM_TOKEN": target.token}
-    pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    pytest_command = [str(installed.python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     try:
         sample = subprocess.run([*pytest_command, "test_sample.py", "--entra-lab-language", "de"], cwd=project, env=env, capture_output=True,
                                 text=True, timeout=120)
