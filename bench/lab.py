@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from fixtures.clients import Browser
+from simulator.client import Browser
 
 from .payloads import SCIM_JSON, stored_user
 from .procs import ServerProcess, python_module, session

@@ -8,8 +8,9 @@ from __future__ import annotations
 import requests
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.clients import Browser, ScimClient, redirect_params
+from fixtures.clients import ScimClient, redirect_params
 from fixtures.contracts import check
+from simulator.client import Browser
 
 SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"

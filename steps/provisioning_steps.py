@@ -12,9 +12,9 @@ import json
 import requests
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.clients import Page, ScimClient
+from fixtures.clients import ScimClient
 from fixtures.contracts import check
-from simulator.client import App, Graph
+from simulator.client import App, Graph, Page
 from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 
 from .rules import checks

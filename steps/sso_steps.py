@@ -16,7 +16,7 @@ import requests
 from lxml import etree
 from pytest_bdd import given, parsers, then, when
 
-from fixtures.clients import Browser, Page
+from simulator.client import Browser, Page
 
 from .provisioning_steps import PASSWORD, graph, upn_of
 

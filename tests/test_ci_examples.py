@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ import yaml
 
 from fixtures.scim_targets import SCIM_PREFIX, ScimTarget, create_app
 from simulator.core.server import LiveServer
-from tests.test_entra_lab import copy_sources
+from tests.test_entra_lab import copy_sources, fresh_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,15 +48,11 @@ def server():
 
 def _workspace(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A runner's workspace: a fresh virtualenv first on PATH (its dependencies: the project's)."""
-    venv = tmp_path / "python"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
-    Path(site, "project_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    bin_folder = fresh_venv(tmp_path / "python").parent
     work = tmp_path / "work"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TARGET_", "PYTHON"))}
-    env.update(PATH=f"{venv / 'bin'}:{env.get('PATH', '')}", VIRTUAL_ENV=str(venv), PIP_NO_INDEX="1",
+    env.update(PATH=f"{bin_folder}:{env.get('PATH', '')}", VIRTUAL_ENV=str(bin_folder.parent), PIP_NO_INDEX="1",
                PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1")
     return work, env
 

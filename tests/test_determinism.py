@@ -2,8 +2,8 @@
 reset with the same seed leaves byte-identical journals on both fakes (SPEC §5)."""
 import json
 
-from fixtures.clients import Browser
 from fixtures.graph_client import GraphClient
+from simulator.client import Browser
 
 
 def _story(lab) -> tuple[str, str]:

@@ -7,9 +7,10 @@ import json
 import pytest
 import requests
 
-from fixtures.clients import Page, redirect_params
+from fixtures.clients import redirect_params
 from fixtures.oauth_helpers import goto_oauth, second_client  # noqa: F401  (fixtures)
 from fixtures.oauth_helpers import lab_admin as admin
+from simulator.client import Page
 
 pytestmark = pytest.mark.live
 

@@ -89,7 +89,7 @@ def test_a_created_answer_without_the_prefix_is_not_trusted(client, lab):
     object the run's: the next write looks first, and is blocked."""
     account = _vendor_account(lab)
     guard = client.guard
-    guard.note("POST", "/Users", 201, {"id": account, "userName": "someone@contoso.example"})
+    guard.note_create("/Users", 201, {"id": account, "userName": "someone@contoso.example"})
     assert not guard.knows("Users", account)
     assert client.request("DELETE", f"/Users/{account}").failure == "blocked"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from fixtures.clients import Browser, ScimClient, redirect_params
+from fixtures.clients import ScimClient, redirect_params
 from fixtures.graph_client import GraphClient
-from simulator.client import Lab
+from simulator.client import Browser, Lab
 from simulator.gotomeeting.state import GoToMeetingConfig
 
 ROOT = Path(__file__).resolve().parents[1]

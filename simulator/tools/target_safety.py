@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 import requests
 
+from ..entra.provisioning.guard import carries_prefix
+
 SCIM_JSON = "application/scim+json"
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 #: Entra's client timeout (provisioning/target.py): a target that does not answer within it hangs.
@@ -37,13 +39,6 @@ def run_prefix(run_id: str) -> str:
     if not RUN_ID.fullmatch(run_id or ""):
         raise ValueError("a run id is 1 to 12 lower-case letters or digits")
     return f"cf-{run_id}-"
-
-
-def carries(resource, prefix: str) -> bool:
-    wanted = prefix.lower()
-    return isinstance(resource, dict) and any(
-        isinstance(resource.get(name), str) and wanted in resource[name].lower()
-        for name in ("userName", "externalId", "displayName"))
 
 
 def _session(token: str, ca: str | None) -> requests.Session:
@@ -169,7 +164,7 @@ def cleanup(base_url: str, token: str, prefix: str, *, ca: str | None = None, ti
             found = _find(session, base, kind, prefix, timeout, scan_limit, result)
             found.update(rid for k, rid in known if k == kind)
             for resource_id in sorted(found):
-                _remove(session, base, kind, resource_id, prefix, timeout, result, log)
+                remove_owned(session, base, kind, resource_id, prefix, timeout, result, log)
     finally:
         session.close()
     return result
@@ -185,9 +180,9 @@ def _find(session, base: str, kind: str, prefix: str, timeout: float, scan_limit
             if attribute == MARKED[kind][0]:
                 result.scanned = True
                 return {r["id"] for r in _pages(session, f"{base}/{kind}", {}, timeout, scan_limit) or []
-                        if carries(r, prefix) and isinstance(r.get("id"), str)}
+                        if carries_prefix(r, prefix) and isinstance(r.get("id"), str)}
             continue
-        found.update(r["id"] for r in answered if carries(r, prefix) and isinstance(r.get("id"), str))
+        found.update(r["id"] for r in answered if carries_prefix(r, prefix) and isinstance(r.get("id"), str))
     return found
 
 
@@ -212,15 +207,17 @@ def _pages(session, url: str, params: dict, timeout: float, limit: int) -> list[
     return out
 
 
-def _remove(session, base: str, kind: str, resource_id: str, prefix: str, timeout: float, result: Cleanup,
-            log) -> None:
+def remove_owned(session, base: str, kind: str, resource_id: str, prefix: str, timeout: float, result: Cleanup,
+                 log=None) -> None:
+    """DELETE one user or group, only after a GET of it shows ``prefix``; the outcome goes to ``result``
+    (a 404 is already gone; anything not ours, or not readable, is never touched)."""
     url = f"{base}/{kind}/{quote(resource_id, safe='')}"
     try:
         seen = session.get(url, timeout=timeout)
         if seen.status_code == 404:
             return
         resource = seen.json() if seen.status_code == 200 else None
-        if not carries(resource, prefix):
+        if not carries_prefix(resource, prefix):
             return  # not ours (or not readable): never touched
         gone = session.delete(url, timeout=timeout)
     except (requests.exceptions.RequestException, ValueError) as exc:

@@ -33,8 +33,6 @@ WRITES = frozenset({"PATCH", "PUT", "DELETE"})
 #: §3.12); the guard reserves it (``reservedIds``).
 UNKNOWN_ID = "00000000-0000-4000-8000-00000000c404"
 MARKED = ("userName", "displayName", "externalId")
-#: Attributes whose values compare without regard to letter case (RFC 7643: caseExact false).
-CASE_INSENSITIVE = frozenset({"username", "displayname", "emails", "emails.value", 'emails[type eq "work"].value'})
 _RESOURCE = re.compile(r"^/(Users|Groups)/([^/?#]+)/?(?:\?.*)?$")
 
 
@@ -51,14 +49,21 @@ def carries_prefix(resource: Any, prefix: str) -> bool:
     return any(isinstance(resource.get(name), str) and wanted in resource[name].lower() for name in MARKED)
 
 
+def case_insensitive(attribute: str) -> bool:
+    """Whether a filter attribute's values compare without regard to letter case (RFC 7643 caseExact
+    false): ``userName``, ``displayName`` and e-mail values; ``externalId`` and the rest exactly."""
+    name = attribute.lower()
+    return name in ("username", "displayname") or name.startswith("emails")
+
+
 def equal_for_matching(attribute: str, found: Any, wanted: Any) -> bool:
-    """Whether a resource's value of a matching attribute equals the queried value: ``userName``,
-    ``displayName`` and e-mail values without regard to letter case, everything else exactly."""
+    """Whether a resource's value of a matching attribute (or one of its values, for a list) equals the
+    queried value, in the attribute's letter-case rule."""
     if found is None:
         return False
     if isinstance(found, list):
         return any(equal_for_matching(attribute, item, wanted) for item in found)
-    if attribute.lower() in CASE_INSENSITIVE or attribute.lower().startswith("emails"):
+    if case_insensitive(attribute):
         return str(found).casefold() == str(wanted).casefold()
     return str(found) == str(wanted)
 
@@ -92,9 +97,9 @@ class OwnershipGuard:
         with self._lock:
             return (kind, resource_id) in self.created
 
-    def note(self, method: str, path: str, status: int | None, answer: Any) -> None:
-        """After a request: a 2xx create whose answer carries the prefix is the run's own object."""
-        if method != "POST" or status is None or not 200 <= status < 300:
+    def note_create(self, path: str, status: int | None, answer: Any) -> None:
+        """After a POST: a 2xx create whose answer carries the prefix is the run's own object."""
+        if status is None or not 200 <= status < 300:
             return
         kind = path.split("?", 1)[0].strip("/")
         if kind in ("Users", "Groups") and isinstance(answer, dict) and isinstance(answer.get("id"), str) \

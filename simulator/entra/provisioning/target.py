@@ -136,7 +136,7 @@ class TargetClient:
             result.failure, result.detail = _failure(exc)
         self._journal(method, url, headers, data, result, target, {"purpose": purpose} if purpose else None)
         if self.guard is not None and method == "POST":
-            self.guard.note(method, path, result.status, result.json())
+            self.guard.note_create(path, result.status, result.json())
         return result
 
     def _blocked(self, method: str, path: str, url: str, body: Any, why: str) -> TargetResponse:
