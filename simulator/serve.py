@@ -88,6 +88,9 @@ class RunningLab:
                 "graphUrl": f"{self.entra.url}/v1.0",
                 "clientId": admin_client.client_id,
                 "clientSecret": admin_client.client_secret,
+                "portalUrl": f"{self.entra.url}/portal/",
+                "portalAdmin": {"userPrincipalName": entra_cfg.portal_admin_upn,
+                                "password": entra_cfg.portal_admin_password},
             },
             "gotomeeting": {
                 "baseUrl": self.gotomeeting.url,
@@ -118,7 +121,7 @@ def start_lab(args: argparse.Namespace) -> RunningLab:
     if args.tls:
         tls = make_tls(args.tls_dir or tempfile.mkdtemp(prefix="entra-lab-tls-"), [args.host])
 
-    entra_config = EntraConfig(users=args.users, groups=args.groups, fixture=args.fixture)
+    entra_config = EntraConfig(users=args.users, groups=args.groups, fixture=args.fixture, portal_admin=True)
     goto_config = GoToMeetingConfig(verified_domains=[entra_config.tenant_domain])
     goto_app = create_gotomeeting(goto_config, lab)
     entra_app = create_entra(entra_config, lab)
@@ -181,6 +184,8 @@ def serve(args: argparse.Namespace) -> int:
     print(f"Entra ID     {e['baseUrl']}  tenant {e['tenantId']} ({e['tenantDomain']})", flush=True)
     print(f"  Graph      {e['graphUrl']}   authority {e['authority']}")
     print(f"  client     {e['clientId']} / secret {e['clientSecret']}")
+    print(f"  portal     {e['portalUrl']}  admin {e['portalAdmin']['userPrincipalName']} / "
+          f"{e['portalAdmin']['password']}")
     print(f"GoToMeeting  {g['baseUrl']}   SCIM {g['scimUrl']}")
     print(f"  admin      {g['admin']['email']} / {g['admin']['password']}")
     print(f"  member     {g['member']['email']} / {g['member']['password']}")

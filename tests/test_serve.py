@@ -25,7 +25,8 @@ STOP_TIMEOUT = 5
 
 #: The description's shape: SPEC §5's keys, plus tenantDomain, clock and seed (documented in the README).
 DESCRIBE_KEYS = {"entra", "gotomeeting", "caBundle", "clock", "seed"}
-ENTRA_KEYS = {"baseUrl", "tenantId", "tenantDomain", "authority", "graphUrl", "clientId", "clientSecret"}
+ENTRA_KEYS = {"baseUrl", "tenantId", "tenantDomain", "authority", "graphUrl", "clientId", "clientSecret",
+              "portalUrl", "portalAdmin"}
 GOTO_KEYS = {"baseUrl", "scimUrl", "admin", "member", "scimToken"}
 #: Every option SPEC §2 names, and --describe (SPEC §5).
 SPEC_OPTIONS = ("--host", "--entra-port", "--gotomeeting-port", "--seed", "--users", "--groups", "--tls",
@@ -106,13 +107,17 @@ def check_shape(described: dict) -> None:
     for login in ("admin", "member"):
         assert set(described["gotomeeting"][login]) == {"email", "password"}
         assert all(isinstance(v, str) and v for v in described["gotomeeting"][login].values())
-    assert all(isinstance(v, str) and v for v in described["entra"].values())
+    assert all(isinstance(v, str) and v for k, v in described["entra"].items() if k != "portalAdmin")
+    assert set(described["entra"]["portalAdmin"]) == {"userPrincipalName", "password"}
+    assert all(isinstance(v, str) and v for v in described["entra"]["portalAdmin"].values())
     assert isinstance(described["gotomeeting"]["scimToken"], str) and described["gotomeeting"]["scimToken"]
     g = described["gotomeeting"]
     assert g["scimUrl"] == f"{g['baseUrl']}/scim/v2"
     e = described["entra"]
     assert e["authority"] == f"{e['baseUrl']}/{e['tenantId']}"
     assert g["admin"]["email"].endswith("@" + e["tenantDomain"])
+    assert e["portalAdmin"]["userPrincipalName"].endswith("@" + e["tenantDomain"])
+    assert e["portalUrl"] == f"{e['baseUrl']}/portal/"
 
 
 def authorize_gotomeeting(described: dict, verify=True) -> None:
@@ -149,7 +154,9 @@ def test_serve_runs_the_lab_described_by_its_describe_file(tmp_path):
         assert described["gotomeeting"]["baseUrl"].startswith("http://127.0.0.1:")
 
         users = users_of(described)
-        assert len(users) == 5, users  # the seeded tenant holds the --users Faker users and nobody else
+        # the seeded tenant holds the --users Faker users and the admin center's administrator, nobody else
+        admin = described["entra"]["portalAdmin"]["userPrincipalName"]
+        assert len(users) == 6 and sum(u["userPrincipalName"] == admin for u in users) == 1, users
         assert all(u["userPrincipalName"].endswith("@" + described["entra"]["tenantDomain"]) for u in users)
         assert len(graph_client(described).all_pages("/groups")) == 5  # the default --groups
 
@@ -187,8 +194,9 @@ def test_serve_with_tls_is_verified_with_the_described_ca_bundle_also_after_a_re
             assert requests.get(url, verify=ca, timeout=10).status_code == 200
             with pytest.raises(requests.exceptions.SSLError):
                 requests.get(url, verify=True, timeout=10)
-        users = users_of(described, verify=ca)
-        assert len(users) == 2
+        users = users_of(described, verify=ca)  # the two Faker users and the admin center's administrator
+        admin = described["entra"]["portalAdmin"]["userPrincipalName"]
+        assert len(users) == 3 and sum(u["userPrincipalName"] == admin for u in users) == 1, users
         scim = ScimClient(described["gotomeeting"]["scimUrl"], described["gotomeeting"]["scimToken"], verify=ca)
         assert scim.get("/Users").status_code == 200
         authorize_gotomeeting(described, verify=ca)  # Entra itself trusts the lab's CA
@@ -225,7 +233,7 @@ def test_the_same_seed_serves_the_same_lab(tmp_path):
 
         def without_addresses(described: dict) -> dict:
             copy = json.loads(json.dumps(described))
-            for part, keys in (("entra", ("baseUrl", "authority", "graphUrl")), ("gotomeeting", ("baseUrl", "scimUrl"))):
+            for part, keys in (("entra", ("baseUrl", "authority", "graphUrl", "portalUrl")), ("gotomeeting", ("baseUrl", "scimUrl"))):
                 for key in keys:
                     copy[part].pop(key)
             copy.pop("caBundle")

@@ -19,7 +19,7 @@ GRAPH_PERMISSIONS = (
     "User.Read.All", "User.ReadWrite.All", "Group.Read.All", "Group.ReadWrite.All",
     "Directory.Read.All", "Directory.ReadWrite.All", "Application.Read.All", "Application.ReadWrite.All",
     "AppRoleAssignment.ReadWrite.All", "Synchronization.Read.All", "Synchronization.ReadWrite.All",
-    "AuditLog.Read.All",
+    "AuditLog.Read.All", "RoleManagement.ReadWrite.Directory",
 )
 
 
@@ -79,6 +79,18 @@ class EntraConfig:
     fixture: str | None = None
     #: Access token lifetime in seconds (Entra: 3599 for client credentials, SPEC §3.1).
     token_lifetime: int = 3599
+    #: The admin center's seeded administrator (a Cloud Application Administrator), created on every
+    #: reset when ``portal_admin`` is on (serve mode and the portal's scenarios; off for an empty
+    #: directory): its mail nickname (the user principal name is ``{name}@{tenant_domain}``) and
+    #: password. Fixed, like the clients.
+    portal_admin: bool = False
+    portal_admin_name: str = "cloud.admin"
+    portal_admin_display_name: str = "Cloud App Admin"
+    portal_admin_password: str = "Portal-Passw0rd!2026"
+
+    @property
+    def portal_admin_upn(self) -> str:
+        return f"{self.portal_admin_name}@{self.tenant_domain}"
 
     @property
     def admin_client(self) -> RegisteredClient:
@@ -138,6 +150,9 @@ class Entra:
         from .sso.model import SingleSignOn
 
         self.sso = SingleSignOn(self)
+        from .directory.roles import DirectoryRoles
+
+        self.roles = DirectoryRoles(self.directory, lab.rand)
         self._build_provisioning()
         self._seed_initial()
 
@@ -159,6 +174,7 @@ class Entra:
             if reset_directory is not None:
                 reset_directory()
             self.keys.reset()
+            self.roles.reset()
             self.apps.reset()
             self.sso.reset()
             self.sync.reset()
@@ -172,6 +188,22 @@ class Entra:
             self.seed({"fixture": self.config.fixture})
         elif self.config.users or self.config.groups:
             self.seed({"users": self.config.users, "groups": self.config.groups})
+        self._seed_portal_admin()
+
+    def _seed_portal_admin(self) -> None:
+        """The admin center's administrator: a directory user holding Cloud Application Administrator.
+        Its id comes from a stream of its own, so the seeded tenant's ids do not depend on it."""
+        if self.directory is None or not self.config.portal_admin:
+            return
+        from .directory.roles import CLOUD_APPLICATION_ADMINISTRATOR
+
+        config = self.config
+        admin = self.directory.create_user(
+            {"accountEnabled": True, "displayName": config.portal_admin_display_name,
+             "mailNickname": config.portal_admin_name, "userPrincipalName": config.portal_admin_upn,
+             "passwordProfile": {"password": config.portal_admin_password}},
+            object_id=self.lab.rand.stream("entra.portal-admin").uuid())
+        self.roles.assign({"principalId": admin.id, "roleDefinitionId": CLOUD_APPLICATION_ADMINISTRATOR.id})
 
     def state(self) -> dict:
         directory_state = getattr(self.directory, "to_state", None)
@@ -186,6 +218,7 @@ class Entra:
             "apps": self.apps.to_state(),
             "synchronization": self.sync.to_state(),
             "singleSignOn": self.sso.to_state(),
+            "roleAssignments": self.roles.to_state(),
             "provisioningLogCount": len(self.provisioning_logs),
             "faults": self.faults.list(),
         }

@@ -539,7 +539,7 @@ class Directory:
                 raise invalid_value("groupTypes", "Group")
 
     # -- users --------------------------------------------------------------------------------------
-    def create_user(self, body: dict, *, require_password: bool = True) -> User:
+    def create_user(self, body: dict, *, require_password: bool = True, object_id: str | None = None) -> User:
         """``POST /users``. ``passwordProfile`` is checked and dropped: it is write-only and never stored.
 
         ``require_password=False`` creates a user the way directory synchronisation does (seeding,
@@ -547,7 +547,7 @@ class Directory:
         """
         with self._session() as session:
             self._check_user_body(body, creating=True, require_password=require_password)
-            user = self._insert_user(session, body)
+            user = self._insert_user(session, body, object_id=object_id)
             self._remember_password(user.id, body.get("passwordProfile"))
             return user
 
@@ -595,8 +595,8 @@ class Directory:
             return users
 
     def _insert_user(self, session: _Session, body: dict, created: str | None = None, *,
-                     record: bool = True) -> User:
-        object_id = self._new_id()
+                     record: bool = True, object_id: str | None = None) -> User:
+        object_id = object_id or self._new_id()
         props: dict[str, Any] = dict.fromkeys(USER.names)
         props.update({k: (list(v) if isinstance(v, list) else v) for k, v in body.items() if k in _USER_WRITABLE})
         props["id"] = object_id

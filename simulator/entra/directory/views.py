@@ -16,6 +16,7 @@ sends ``Prefer: odata.maxpagesize=N`` (Graph's page-size control for delta).
 from __future__ import annotations
 
 import functools
+import re
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
@@ -44,6 +45,20 @@ def _graph_errors(view: Callable) -> Callable:
         except (DirectoryError, ODataError) as exc:
             raise LabHTTPError(exc.status, exc.message, exc.code) from None
     return wrapper
+
+
+_PRINCIPAL_FILTER = re.compile(r"^\s*principalId\s+eq\s+'([0-9a-fA-F-]{36})'\s*$")
+
+
+def _principal_filter(text: str | None) -> str | None:
+    """The one ``$filter`` role assignments take here: ``principalId eq '{id}'``."""
+    if text is None:
+        return None
+    found = _PRINCIPAL_FILTER.match(text)
+    if found is None:
+        raise DirectoryError(400, "BadRequest", "Only the filter principalId eq '{id}' is supported on "
+                                                "roleAssignments.")
+    return found.group(1).lower()
 
 
 def _body() -> dict:
@@ -241,6 +256,29 @@ def directory_blueprint(entra, name: str = "directory") -> Blueprint:
         page = directory().list_deleted_items(object_type, query)
         return graph_json(graph_page(f"directory/deletedItems/{entity.name}", page,
                                       lambda o: _typed(o, query.select, full=True), query))
+
+    # -- directory roles (role management) -----------------------------------------------------------
+    @route("/roleManagement/directory/roleDefinitions", ["GET"], "Directory.Read.All")
+    def list_role_definitions():
+        return graph_json(graph_collection("roleManagement/directory/roleDefinitions",
+                                           [r.graph() for r in entra.roles.definitions()]))
+
+    @route("/roleManagement/directory/roleAssignments", ["GET"], "Directory.Read.All")
+    def list_role_assignments():
+        principal = _principal_filter(request.args.get("$filter"))
+        return graph_json(graph_collection("roleManagement/directory/roleAssignments",
+                                           [a.graph() for a in entra.roles.assignments(principal)]))
+
+    @route("/roleManagement/directory/roleAssignments", ["POST"], "RoleManagement.ReadWrite.Directory")
+    def create_role_assignment():
+        assignment = entra.roles.assign(_body())
+        return graph_json(graph_entity("roleManagement/directory/roleAssignments", assignment.graph()), 201)
+
+    @route("/roleManagement/directory/roleAssignments/<assignment_id>", ["DELETE"],
+           "RoleManagement.ReadWrite.Directory")
+    def delete_role_assignment(assignment_id: str):
+        entra.roles.remove(assignment_id)
+        return graph_no_content()
 
     @route("/directory/deletedItems/microsoft.graph.user", ["GET"], "User.Read.All")
     def list_deleted_users():
