@@ -13,7 +13,7 @@ TEST_JOBS ?= 2
 TAGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv test conformance cleanup serve bench steps lint clean
+.PHONY: venv test conformance cleanup serve bench steps translations lint clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,11 @@ cleanup: $(STAMP)
 # The step catalogue docs/STEPS.md, generated from the step definitions.
 steps: $(STAMP)
 	$(BIN)/python -m simulator.tools.step_catalogue --out docs/STEPS.md
+
+# Compiles the pages' message catalogues (simulator/translations/<catalogue>/<locale>/LC_MESSAGES/messages.po)
+# to the .mo files the servers read; tests/test_translations.py fails when a .mo is stale or a text is untranslated.
+translations: $(STAMP)
+	@for dir in simulator/translations/*/; do $(BIN)/pybabel compile --statistics -d "$$dir" -D messages || exit 1; done
 
 serve: $(STAMP)
 	$(BIN)/python -m simulator serve $(SERVE_ARGS)

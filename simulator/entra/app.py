@@ -39,6 +39,8 @@ def create_app(config: EntraConfig | dict | None = None, lab: Lab | None = None)
     from .apps.views import apps_blueprint
     from .auth import auth_blueprint, render_aad_error
     from .graph import install_request_id_headers, render_graph_error
+    from ..core.pages import install_pages
+    from .portal.pages import portal_pages_blueprint
     from .portal.views import portal_blueprint, render_portal_error
     from .provisioning.log_views import logs_blueprint
     from .sso.views import render_sso_page_error, sso_blueprints
@@ -73,7 +75,9 @@ def create_app(config: EntraConfig | dict | None = None, lab: Lab | None = None)
     register_graph_blueprint(app, apps_blueprint(entra), "entra_apps")
     register_graph_blueprint(app, sync_blueprint(entra), "entra_sync")
     register_graph_blueprint(app, logs_blueprint(entra), "entra_provisioning_logs")
+    install_pages(app, name="entra", rand=lab.rand)
     app.register_blueprint(portal_blueprint(entra))
+    app.register_blueprint(portal_pages_blueprint(entra))
     sso_graph, sso_pages = sso_blueprints(entra)
     register_graph_blueprint(app, sso_graph, "entra_sso")
     app.register_blueprint(sso_pages)

@@ -123,7 +123,7 @@ class PendingSignIn:
     """A sign-in in progress: an SP-initiated request waiting for the user, or My Apps."""
 
     id: str
-    kind: str  # "saml" | "myapps" | "launch"
+    kind: str  # "saml" | "passive" | "myapps" | "launch:{appId}" | "portal:{path}"
     created: datetime
     sp_id: str | None = None
     acs_url: str | None = None

@@ -26,13 +26,14 @@ Sign-in pages (HTML; refusals are pages with the AADSTS code, request id and tim
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from ...core.appbase import read_json
 from ...core.clock import iso
 from ...core.errors import LabHTTPError, json_response
 from ..apps.model import AppsError
 from ..graph import graph_json, odata_context, render_graph_error
+from ..portal.pages import safe_next
 from .model import SingleSignOn, SsoConfigError, SsoError
 
 SESSION_COOKIE = "ESTSAUTH"
@@ -195,6 +196,9 @@ def sso_blueprints(entra) -> tuple[Blueprint, Blueprint]:
                              relay_state=pending.relay_state)
             sso.finish(pending)
             return post_page(post)
+        if pending.kind.startswith("portal:"):
+            sso.finish(pending)
+            return redirect(safe_next(pending.kind.split(":", 1)[1]), 303)
         if pending.kind.startswith("launch:"):
             sso.finish(pending)
             return launch(pending.kind.split(":", 1)[1], user)
@@ -286,6 +290,22 @@ def sso_blueprints(entra) -> tuple[Blueprint, Blueprint]:
             return launch(app_id, user)
         except SsoError as exc:
             return refusal(exc)
+
+    @pages.get("/portal/signin")
+    def portal_sign_in():
+        """The admin center's sign-in: Entra's sign-in page, then back to the page asked for."""
+        target = safe_next(request.args.get("next"))
+        user = current_user()
+        if user is not None and user.account_enabled:
+            return redirect(target, 303)
+        return sign_in_page(sso.begin(f"portal:{target}"))
+
+    @pages.get("/portal/signout")
+    def portal_sign_out():
+        sso.end_session(request.cookies.get(SESSION_COOKIE))
+        resp = redirect(url_for("entra_sso_pages.portal_sign_in"), 303)
+        resp.delete_cookie(SESSION_COOKIE, path="/")
+        return resp
 
     @pages.get("/myapps/signout")
     def my_apps_sign_out():

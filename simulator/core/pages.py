@@ -1,0 +1,93 @@
+"""What every page of the lab shares (the Entra admin center, the GoTo Admin Center, the sign-in pages):
+the language, the message catalogues, the forms' CSRF protection and the page responses.
+
+- **Language**: English or German. A ``lang`` parameter chooses it and is remembered in a cookie; else
+  the cookie; else the browser's Accept-Language; else English. Texts come from the gettext catalogues
+  under ``simulator/translations/<catalogue>/<locale>/LC_MESSAGES/messages.po`` (English msgids; German
+  translations), compiled to ``.mo`` by ``make translations`` (Flask-Babel merges every catalogue).
+- **Forms**: Flask-WTF ``FlaskForm`` (CSRF token in a signed session cookie of the app's own name, so
+  the two servers on one host keep separate sessions; validation errors per field).
+- **Responses**: ``no-store`` and ``X-Frame-Options: DENY`` (a popup, never a frame).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Flask, Response, render_template, request, session
+from flask_babel import Babel, get_locale
+
+LANGUAGES = ("en", "de")
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
+LANG_COOKIE = "lab_lang"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+def catalogue_directories() -> list[str]:
+    return [str(p) for p in sorted(TRANSLATIONS.iterdir()) if p.is_dir() and not p.name.startswith("_")] \
+        if TRANSLATIONS.is_dir() else []
+
+
+def chosen_language() -> str:
+    """The request's language: ``lang`` (or the sign-in pages' ``mkt``), the cookie, Accept-Language."""
+    for source in (request.args.get("lang"), request.args.get("mkt"), request.form.get("lang")
+                   if request.method == "POST" else None, request.cookies.get(LANG_COOKIE)):
+        if source:
+            return "de" if source.lower().startswith("de") else "en"
+    return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
+
+
+def language() -> str:
+    return str(get_locale() or "en")
+
+
+def switch_language_url(lang: str) -> str:
+    """The current page in another language (the switch on every page)."""
+    args = {k: v for k, v in request.args.items() if k not in ("lang", "mkt")}
+    args["lang"] = lang
+    return f"{request.path}?{urlencode(args)}"
+
+
+def install_pages(app: Flask, *, name: str, rand) -> None:
+    """Set up the pages of one lab server: catalogues, language, session cookie and CSRF."""
+    stream = rand.stream(f"{name}.pages.secret")
+    app.config.update(
+        SECRET_KEY=stream.bytes(32),
+        SESSION_COOKIE_NAME=f"{name}_pages",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        BABEL_DEFAULT_LOCALE="en",
+    )
+    Babel(app, locale_selector=chosen_language, default_translation_directories=";".join(catalogue_directories()))
+    csrf_stream = rand.stream(f"{name}.pages.csrf")
+
+    @app.before_request
+    def _seeded_csrf_secret():
+        # Flask-WTF draws the session's CSRF secret from os.urandom; the lab draws it from its seed.
+        if request.endpoint and request.endpoint.startswith(PAGE_ENDPOINT_PREFIXES) and "csrf_token" not in session:
+            session["csrf_token"] = csrf_stream.hex(20)
+
+    @app.after_request
+    def _remember_language(resp: Response) -> Response:
+        chosen = request.args.get("lang")
+        if chosen and resp.mimetype == "text/html":
+            resp.set_cookie(LANG_COOKIE, "de" if chosen.lower().startswith("de") else "en", samesite="Lax",
+                            path="/")
+        return resp
+
+    app.jinja_env.globals.update(languages=LANGUAGES, language_names=LANGUAGE_NAMES,
+                                 switch_language_url=switch_language_url, current_language=language)
+
+
+#: Blueprints whose endpoints are pages with forms (their names start with one of these).
+PAGE_ENDPOINT_PREFIXES = ("entra_portal_pages", "goto_admin_center", "entra_sso_pages", "gotomeeting_oauth")
+
+
+def page(template: str, status: int = 200, **context) -> Response:
+    resp = Response(render_template(template, **context), status=status, content_type="text/html; charset=utf-8")
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["Content-Language"] = language()
+    return resp
