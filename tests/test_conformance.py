@@ -1,29 +1,35 @@
 """Proofs of conformance mode (SPEC §6): the ``@target`` suite run as a vendor runs it.
 
-The target is a SCIM server in another process (``python -m simulator serve``, its GoToMeeting with a
-static token, read from ``--describe``); a second pytest process is the lab's Entra side and drives it
-through ``TARGET_URL``. The run must pass, clean up after itself and leave the target's own users as
+The target is a lab of its own as ``python -m simulator serve`` starts it (its GoToMeeting with a static
+token, read from its description; its own clock and state); a conformance run (``pytest`` with
+``TARGET_URL``, in this process) is the lab's Entra side and drives it over HTTP(S). The run must pass, clean up after itself and leave the target's own users as
 they were; with the target broken on purpose (quirk switches) the matching scenarios fail and the
 summary names the broken rule. Other runs prove byte-identical transcripts, the same results under
 pytest-xdist, selection by tags and dialect, and that a new feature made of catalogued steps runs (it
 is dropped into a copy of the features directory next to two of the suite's own).
 
-Every run is an independent process, so the module starts them all at once and each test waits for
-the one it checks; the runs select subsets where the whole suite is not the point.
+The module runs them all once and each test checks the one it names; the runs select subsets where the
+whole suite is not the point. ``serve`` as a process is proven by tests/test_serve.py; a run in a process of
+its own is needed only where a signal is sent to it (tests/test_vendor_safety.py).
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+
+from simulator.serve import RunningLab, add_serve_arguments, start_lab
 
 ROOT = Path(__file__).resolve().parent.parent
 PRE_EXISTING = [
@@ -61,27 +67,42 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 @dataclass
 class Run:
-    """One conformance run in its own pytest process (what ``make conformance`` runs)."""
+    """One conformance run (what ``make conformance`` runs): in this process (``here``), or in a process of
+    its own (``start``) where the proof needs one (a signal sent to the run)."""
 
     report_dir: Path
-    proc: subprocess.Popen
+    proc: subprocess.Popen | None = None
     _result: tuple[int, str] | None = None
+
+    @staticmethod
+    def _command(report_dir: Path, tests: str, args: tuple[str, ...]) -> list[str]:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        return [tests, "-q", "-p", "no:cacheprovider", f"--report-dir={report_dir}",
+                f"--junitxml={report_dir / 'junit.xml'}", f"--cucumberjson={report_dir / 'cucumber.json'}", *args]
 
     @classmethod
     def start(cls, report_dir: Path, *args: str, tests: str = "steps/test_target.py", **env: str) -> "Run":
-        report_dir.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "pytest", tests, "-q", "-p", "no:cacheprovider",
-                   f"--report-dir={report_dir}", f"--junitxml={report_dir / 'junit.xml'}",
-                   f"--cucumberjson={report_dir / 'cucumber.json'}", *args]
-        proc = subprocess.Popen(command, cwd=ROOT, env=_clean_env(**env), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        """The run in a pytest process of its own, started now; ``wait`` for it."""
+        proc = subprocess.Popen([sys.executable, "-m", "pytest", *cls._command(report_dir, tests, args)], cwd=ROOT,
+                                env=_clean_env(**env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         return cls(report_dir, proc)
+
+    @classmethod
+    def here(cls, report_dir: Path, *args: str, tests: str = "steps/test_target.py", **env: str) -> "Run":
+        """The run in this process, over when this returns: the same command line, environment and working
+        folder as ``start`` (without the cost of a Python process)."""
+        return cls(report_dir, None, _pytest_here(cls._command(report_dir, tests, args), _clean_env(**env)))
 
     def wait(self) -> tuple[int, str]:
         if self._result is None:
             output, _ = self.proc.communicate(timeout=300)
             self._result = (self.proc.returncode, output)
         return self._result
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        self.wait()
 
     def outcomes(self) -> dict[str, str]:
         """test name -> passed | failed, from the run's JUnit XML."""
@@ -93,23 +114,47 @@ class Run:
         return found
 
 
-def _serve(directory: Path, *options: str) -> tuple[subprocess.Popen, Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    describe = directory / "lab.json"
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--entra-port", "0", "--gotomeeting-port",
-                             "0", "--users", "0", "--groups", "0", "--seed", "77", "--describe", str(describe),
-                             *options],
-                            cwd=ROOT, env=_clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    return proc, describe
+def _pytest_here(command: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """``pytest <command>`` in this process, as a process of its own would run it: in the repository with
+    ``env`` as its whole environment, its output (stdout and stderr) returned with its exit code. What the
+    run changes for the process is put back: the environment, the working folder, the SIGINT/SIGTERM
+    handlers (a vendor run installs its own) and the test modules of steps/ (the run imports them anew:
+    ``-o bdd_features_base_dir`` binds their scenarios to other features)."""
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    saved_handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    test_modules = {name: module for name, module in sys.modules.items() if name.startswith("steps.test_")}
+    output = io.StringIO()
+    try:
+        for name in test_modules:
+            del sys.modules[name]
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(ROOT)
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            code = pytest.main(command)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for signum, handler in saved_handlers.items():
+            signal.signal(signum, handler)
+        for name in [name for name in sys.modules if name.startswith("steps.test_")]:
+            del sys.modules[name]
+        sys.modules.update(test_modules)
+    return int(code), output.getvalue()
 
 
-def _described(proc: subprocess.Popen, describe: Path) -> dict:
-    deadline = time.monotonic() + 60
-    while not describe.exists():
-        assert proc.poll() is None, f"serve ended: {proc.stderr.read()}"
-        assert time.monotonic() < deadline, "serve did not write its description"
-        time.sleep(0.05)
-    description = json.loads(describe.read_text())
+def _serve(directory: Path, *options: str) -> RunningLab:
+    """A lab as ``python -m simulator serve`` starts it (the same options, the same start), here: a separate
+    lab with its own clock and state, whose GoToMeeting is the target; its description says where."""
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser)
+    return start_lab(parser.parse_args(["--entra-port", "0", "--gotomeeting-port", "0", "--users", "0", "--groups",
+                                        "0", "--seed", "77", "--tls-dir", str(directory / "tls"), *options]))
+
+
+def _described(running: RunningLab) -> dict:
+    description = running.describe()
     return {**description["gotomeeting"], "caBundle": description["caBundle"]}
 
 
@@ -148,7 +193,7 @@ def runs(tmp_path_factory):
     base = tmp_path_factory.mktemp("conformance")
     servers = {"clean": _serve(base / "serve-clean", "--tls"),  # HTTPS: the run trusts it through TARGET_CA
                **{name: _serve(base / f"serve-{name}") for name in ("broken", "probe")}}
-    targets = {name: _described(*started) for name, started in servers.items()}
+    targets = {name: _described(running) for name, running in servers.items()}
     clean = targets["clean"]
     seeded = requests.post(f"{clean['baseUrl']}/_admin/seed", timeout=10, verify=clean["caBundle"],
                            json={"users": PRE_EXISTING, "verifiedDomains": ["vendor.example"]})
@@ -164,24 +209,19 @@ def runs(tmp_path_factory):
     subset = ("-o", f"bdd_features_base_dir={features}", "-k", "create_user_test or removing_one_member or disabled")
     started = Runs(
         target=clean, before=before,
-        vendor=Run.start(base / "vendor", tests="steps",
+        vendor=Run.here(base / "vendor", tests="steps",
                          **_vendor_env(clean, TARGET_DOMAIN="vendor.example", DIALECT="legacy")),
-        broken=Run.start(base / "broken", "-k", "disable_user_test or removing_one_member",
+        broken=Run.here(base / "broken", "-k", "disable_user_test or removing_one_member",
                          **_vendor_env(targets["broken"], DIALECT="both")),
-        probe=Run.start(base / "probe", "-m", "entra-test-connection and not rfc7644-3.12",
+        probe=Run.here(base / "probe", "-m", "entra-test-connection and not rfc7644-3.12",
                         **_vendor_env(targets["probe"], DIALECT="aadOptscim062020")),
-        serial=Run.start(base / "serial", *subset, LAB_SEED="1234", TARGET_RUN_ID="aaaaaa", DIALECT="legacy"),
-        parallel=Run.start(base / "parallel", *subset, "-n", "2", LAB_SEED="1234", TARGET_RUN_ID="bbbbbb",
+        serial=Run.here(base / "serial", *subset, LAB_SEED="1234", TARGET_RUN_ID="aaaaaa", DIALECT="legacy"),
+        parallel=Run.here(base / "parallel", *subset, "-n", "2", LAB_SEED="1234", TARGET_RUN_ID="bbbbbb",
                            DIALECT="legacy"),
     )
     yield started
-    for run in (started.vendor, started.broken, started.probe, started.serial, started.parallel):
-        if run.proc.poll() is None:
-            run.proc.kill()
-        run.wait()
-    for proc, _ in servers.values():  # throwaway labs: no graceful shutdown needed
-        proc.kill()
-        proc.wait()
+    for running in servers.values():
+        running.stop()
 
 
 def test_vendor_mode_passes_cleans_up_and_leaves_the_targets_own_users_alone(runs):
