@@ -7,4 +7,6 @@ pytest_plugins = [
     "steps.failure_steps",
     "steps.graph_steps",
     "steps.sso_steps",
+    "fixtures.browser",
+    "steps.portal_steps",
 ]

@@ -1,0 +1,161 @@
+"""Steps that use the admin centers' pages in a real browser (``@ui`` scenarios), in English and German.
+
+A step finds a control the way a person (or a screen reader) does: by its role and its accessible name
+(``get_by_role``, ``get_by_label``), never by a CSS selector, so every scenario also proves that the
+controls it touches are labelled. The browser comes from fixtures/browser.py (one context per
+scenario, a screenshot after every step).
+"""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+from pytest_bdd import given, parsers, then, when
+
+from fixtures.browser import UI
+from simulator.client import PASSWORD
+
+POPUP_TIMEOUT = 10_000
+
+
+def _exact(text: str) -> re.Pattern:
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+
+
+def _sign_in(ui: UI, url: str, login: str, password: str) -> None:
+    page = ui.page
+    page.goto(url)
+    page.get_by_label(re.compile(r"Email|E-Mail")).first.fill(login)
+    page.get_by_label(re.compile(r"^(Password|Kennwort)$")).fill(password)
+    page.get_by_role("button", name=re.compile(r"^(Sign in|Anmelden)$")).click()
+    page.wait_for_load_state()
+
+
+# -- signing in --------------------------------------------------------------------------------------
+@given("the admin signs in to the Microsoft Entra admin center as a Cloud Application Administrator")
+@given("der Administrator meldet sich mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center an")
+def _(lab, ui: UI):
+    config = lab.entra_config
+    _sign_in(ui, f"{lab.entra_url}/portal/", config.portal_admin_upn, config.portal_admin_password)
+    expect(ui.page.get_by_role("link", name=re.compile(r"^(Enterprise apps|Enterprise-Apps)$")).first).to_be_visible()
+
+
+@when(parsers.parse('"{name}" signs in to the Microsoft Entra admin center'))
+@when(parsers.parse('"{name}" meldet sich beim Microsoft Entra Admin Center an'))
+def _(lab, ui: UI, name):
+    upn = f"{name.lower().replace(' ', '.')}@{lab.entra_config.tenant_domain}"  # as the lab client names them
+    _sign_in(ui, f"{lab.entra_url}/portal/", upn, PASSWORD)
+
+
+# -- using the page ----------------------------------------------------------------------------------
+@when(parsers.parse('the admin opens "{name}"'))
+@when(parsers.parse('der Administrator öffnet "{name}"'))
+def _(ui: UI, name):
+    ui.page.get_by_role("link", name=_exact(name)).first.click()
+    ui.page.wait_for_load_state()
+
+
+@when(parsers.parse('the admin clicks "{name}"'))
+@when(parsers.parse('der Administrator wählt "{name}" aus'))
+@when(parsers.parse('der Administrator klickt auf "{name}"'))
+def _(ui: UI, name):
+    page = ui.page
+    button = page.get_by_role("button", name=_exact(name))
+    target = button if button.count() else page.get_by_role("link", name=_exact(name))
+    target.first.click()
+    page.wait_for_load_state()
+
+
+@when(parsers.parse('the admin enters "{value}" in "{label}"'))
+@when(parsers.parse('der Administrator gibt "{value}" in "{label}" ein'))
+def _(ui: UI, value, label):
+    ui.page.get_by_label(_exact(label)).first.fill(value)
+
+
+@when(parsers.parse('the admin selects "{option}" in "{label}"'))
+@when(parsers.parse('der Administrator legt "{label}" auf "{option}" fest'))
+def _(ui: UI, option, label):
+    ui.page.get_by_label(_exact(label)).first.select_option(label=option)
+
+
+@when(parsers.parse('the admin ticks "{label}"'))
+@when(parsers.parse('der Administrator markiert "{label}"'))
+def _(ui: UI, label):
+    ui.page.get_by_label(_exact(label)).first.check()
+
+
+@when(parsers.parse('the admin clicks "{name}" and signs in to GoToMeeting in the popup as the team administrator'))
+@when(parsers.parse('der Administrator wählt "{name}" aus und meldet sich im Popupfenster als Teamadministrator bei GoToMeeting an'))
+def _(lab, ui: UI, name):
+    _authorize_in_popup(ui, name, lab.client.goto_admin)
+
+
+@when(parsers.parse('the admin clicks "{name}" and signs in to GoToMeeting in the popup as a plain member'))
+@when(parsers.parse('der Administrator wählt "{name}" aus und meldet sich im Popupfenster als einfaches Mitglied bei GoToMeeting an'))
+def _(lab, ui: UI, name):
+    _authorize_in_popup(ui, name, lab.client.goto_member)
+
+
+def _authorize_in_popup(ui: UI, name: str, account: dict) -> None:
+    """The Authorize button opens GoTo's sign-in in a real second window; the admin signs in and allows
+    access there; the window closes itself and the admin center shows the result."""
+    page = ui.page
+    with page.expect_popup(timeout=POPUP_TIMEOUT) as opened:
+        page.get_by_role("button", name=_exact(name)).click()
+    popup = opened.value
+    ui.pages.append(popup)
+    popup.wait_for_load_state()
+    popup.get_by_label(re.compile(r"^(Email|E-Mail)")).fill(account["email"])
+    popup.get_by_label(re.compile(r"^(Password|Kennwort)$")).fill(account["password"])
+    popup.get_by_role("button", name=re.compile(r"^(Allow|Zulassen)$")).click()
+    popup.wait_for_event("close", timeout=POPUP_TIMEOUT)
+    ui.pages.remove(popup)
+    page.wait_for_load_state()
+
+
+# -- what the page shows ----------------------------------------------------------------------------
+@then(parsers.parse('the page shows "{text}"'))
+@then(parsers.parse('zeigt die Seite "{text}" an'))
+@then(parsers.parse('die Seite zeigt "{text}"'))
+def _(ui: UI, text):
+    expect(ui.page.get_by_text(text).first).to_be_visible()
+
+
+@then(parsers.parse('the page does not show "{text}"'))
+@then(parsers.parse('die Seite zeigt "{text}" nicht'))
+def _(ui: UI, text):
+    expect(ui.page.get_by_text(text)).to_have_count(0)
+
+
+@then(parsers.parse('the heading is "{text}"'))
+@then(parsers.parse('die Überschrift lautet "{text}"'))
+def _(ui: UI, text):
+    expect(ui.page.get_by_role("heading", level=1)).to_have_text(_exact(text))
+
+
+@then(parsers.parse('a notification says "{text}"'))
+@then(parsers.parse('eine Benachrichtigung meldet "{text}"'))
+def _(ui: UI, text):
+    notes = ui.page.get_by_role("status").or_(ui.page.get_by_role("alert"))
+    expect(notes.filter(has_text=text).first).to_be_visible()
+
+
+@then(parsers.parse('the table "{table}" has a row with "{first}" and "{second}"'))
+@then(parsers.parse('die Tabelle "{table}" hat eine Zeile mit "{first}" und "{second}"'))
+def _(ui: UI, table, first, second):
+    rows = ui.page.get_by_role("table", name=_exact(table)).get_by_role("row")
+    expect(rows.filter(has_text=first).filter(has_text=second).first).to_be_visible()
+
+
+@then(parsers.parse('the table "{table}" has a row with "{text}"'))
+@then(parsers.parse('die Tabelle "{table}" hat eine Zeile mit "{text}"'))
+def _(ui: UI, table, text):
+    rows = ui.page.get_by_role("table", name=_exact(table)).get_by_role("row")
+    expect(rows.filter(has_text=text).first).to_be_visible()
+
+
+@then(parsers.parse('the table "{table}" has no row with "{text}"'))
+@then(parsers.parse('die Tabelle "{table}" hat keine Zeile mit "{text}"'))
+def _(ui: UI, table, text):
+    rows = ui.page.get_by_role("table", name=_exact(table)).get_by_role("row")
+    expect(rows.filter(has_text=text)).to_have_count(0)
