@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
 from pytest_bdd import given, parsers, then, when
 
 from fixtures.browser import UI
 from simulator.client import PASSWORD
 
 POPUP_TIMEOUT = 10_000
+
+
+def expect(locator):
+    """Playwright's web-first assertion, imported when a UI step runs: an installed lab without Playwright
+    still loads this module (its UI scenarios then fail with fixtures/browser.py's one line)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
 
 
 def _exact(text: str) -> re.Pattern:
