@@ -210,14 +210,14 @@ def runs(tmp_path_factory):
     started = Runs(
         target=clean, before=before,
         vendor=Run.here(base / "vendor", tests="steps",
-                         **_vendor_env(clean, TARGET_DOMAIN="vendor.example", DIALECT="legacy")),
+                        **_vendor_env(clean, TARGET_DOMAIN="vendor.example", DIALECT="legacy")),
         broken=Run.here(base / "broken", "-k", "disable_user_test or removing_one_member",
-                         **_vendor_env(targets["broken"], DIALECT="both")),
+                        **_vendor_env(targets["broken"], DIALECT="both")),
         probe=Run.here(base / "probe", "-m", "entra-test-connection and not rfc7644-3.12",
-                        **_vendor_env(targets["probe"], DIALECT="aadOptscim062020")),
+                       **_vendor_env(targets["probe"], DIALECT="aadOptscim062020")),
         serial=Run.here(base / "serial", *subset, LAB_SEED="1234", TARGET_RUN_ID="aaaaaa", DIALECT="legacy"),
         parallel=Run.here(base / "parallel", *subset, "-n", "2", LAB_SEED="1234", TARGET_RUN_ID="bbbbbb",
-                           DIALECT="legacy"),
+                          DIALECT="legacy"),
     )
     yield started
     for running in servers.values():

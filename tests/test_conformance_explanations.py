@@ -1,8 +1,8 @@
 """Untagged scenarios, written from the step catalogue alone, fail against the lab's GoToMeeting with a
 vendor bug switched on (a quirk, or a fault rule that answers what a broken server answers) and the
 conformance report explains each failure with the right rule: from the known failure signatures in the
-scenario's transcript, and from the rules the failed step declares. One conformance run in its own
-pytest process (as ``make conformance`` runs), on a copy of the features directory that holds only these
+scenario's transcript, and from the rules the failed step declares. One conformance run (as ``make
+conformance`` runs, in this process), on a copy of the features directory that holds only these
 scenarios, in both dialects: ``-k`` keeps each ``@target`` scenario in the one dialect its vendor bug
 shows in (the path-less PATCH is aadOptscim062020's, the others run in legacy)."""
 from __future__ import annotations
@@ -132,12 +132,8 @@ def run(tmp_path_factory) -> Run:
                        ("restart/qa.feature", RESTART_FEATURE)):
         (features / path).parent.mkdir(parents=True, exist_ok=True)
         (features / path).write_text(text)
-    started = Run.start(base / "report", "steps/test_restart.py", "-o", f"bdd_features_base_dir={features}",
-                        "-k", SELECTION, DIALECT="both")
-    yield started
-    if started.proc.poll() is None:
-        started.proc.kill()
-    started.wait()
+    return Run.here(base / "report", "steps/test_restart.py", "-o", f"bdd_features_base_dir={features}",
+                    "-k", SELECTION, DIALECT="both")
 
 
 def _failures(run: Run) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Vendor mode never harms a vendor's server (SPEC §6): proofs against small SCIM servers of the
 project's own (``fixtures/scim_targets.py``, served from the test process on loopback ports, each with
-accounts of its own), and conformance runs in other processes pointed at them as a vendor points
-``make conformance`` at staging.
+accounts of its own), and conformance runs pointed at them as a vendor points ``make conformance`` at
+staging.
 
 The servers count every request by the resource id in its path and dump their stored resources byte for
 byte, so the proofs read the truth from the server side: no PATCH, PUT or DELETE ever reached an object
@@ -10,7 +10,8 @@ byte-identical; an interrupted run leaves nothing with its prefix; the cleanup c
 leftovers and nothing else; a target that is unreachable, refuses the token, answers HTML, hangs or
 ignores filters stops the run before its first write with one line that says what to fix.
 
-Every run is an independent process: the module starts them all at once and each test waits for its own.
+The module runs them all once (in this process: ``Run.here``) and each test checks its own; the
+interrupted run is a process of its own, to which the test sends SIGINT.
 """
 from __future__ import annotations
 
@@ -110,20 +111,16 @@ def vendor(tmp_path_factory):
     servers = {name: Server.start(*switches) for name, switches in bugs.items()}
     before = {name: s.dump() for name, s in servers.items()}
     runs = {
-        "correct": Run.start(base / "correct", "-k", WRITING_SCENARIOS,
-                             **servers["correct"].env(DIALECT="both", TARGET_RUN_ID="c0rrec")),
-        "unfiltered": Run.start(base / "unfiltered", "-k", USER_SCENARIOS, **servers["unfiltered"].env(
+        "correct": Run.here(base / "correct", "-k", WRITING_SCENARIOS,
+                            **servers["correct"].env(DIALECT="both", TARGET_RUN_ID="c0rrec")),
+        "unfiltered": Run.here(base / "unfiltered", "-k", USER_SCENARIOS, **servers["unfiltered"].env(
             DIALECT="both", TARGET_ALLOW_UNFILTERED="1", TARGET_RUN_ID="unf1lt")),
-        "unfiltered-stop": Run.start(base / "unfiltered-stop", **servers["unfiltered-stop"].env()),
-        "case": Run.start(base / "case", "-k", "create_user_test", **servers["case"].env(DIALECT="legacy")),
-        "upsert": Run.start(base / "upsert", "-k", "disable_user_test", **servers["upsert"].env(DIALECT="both")),
-        "refused": Run.start(base / "refused", **servers["refused"].env()),
+        "unfiltered-stop": Run.here(base / "unfiltered-stop", **servers["unfiltered-stop"].env()),
+        "case": Run.here(base / "case", "-k", "create_user_test", **servers["case"].env(DIALECT="legacy")),
+        "upsert": Run.here(base / "upsert", "-k", "disable_user_test", **servers["upsert"].env(DIALECT="both")),
+        "refused": Run.here(base / "refused", **servers["refused"].env()),
     }
     yield Lab(servers, before, runs)
-    for run in runs.values():
-        if run.proc.poll() is None:
-            run.proc.kill()
-        run.wait()
     for server in servers.values():
         server.stop()
 
