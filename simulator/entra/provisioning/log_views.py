@@ -4,11 +4,13 @@ provisioningStatusInfo/status and activityDateTime; ``$top``; ``$orderby activit
 ``@odata.nextLink`` paging (the link spells ``$top`` / ``$skiptoken`` with a literal ``$``, as Graph's do)."""
 from __future__ import annotations
 
+from typing import Mapping
+
 from flask import Blueprint, request
 
 from ...core.errors import LabHTTPError
 from ..graph import graph_base_url, graph_collection, graph_entity, graph_json
-from ..odata import DATETIME, EntityType, ODataError, Prop, paginate, parse_query
+from ..odata import DATETIME, EntityType, ODataError, Page, Prop, paginate, parse_filter, parse_query
 
 PROVISIONING = EntityType(
     name="microsoft.graph.provisioningObjectSummary", resource="ProvisioningObjectSummary",
@@ -26,8 +28,30 @@ PROVISIONING = EntityType(
 PAGE_SIZE = 100
 
 
+#: The query options the collection takes.
+QUERY_OPTIONS = frozenset({"$filter", "$top", "$orderby", "$skiptoken", "$count"})
+
+
 def _getter(entry, name: str):
     return entry.filter_value(name)
+
+
+def query_logs(entra, params: Mapping[str, str], page_size: int = PAGE_SIZE) -> Page:
+    """One page of the logged entries for Graph's query options (``$filter``, ``$top``, ``$orderby``,
+    ``$skiptoken``, ``$count``); raises ODataError. Graph and the admin center's pages both read here."""
+    query = parse_query(params, PROVISIONING, allowed=QUERY_OPTIONS)
+    entries = entra.provisioning_logs.entries()
+    return paginate(query, lambda after: ((i, e) for i, e in enumerate(entries) if i > after),
+                    entra.directory.signer, getter=_getter, scope="provisioning", page_size=page_size)
+
+
+def filtered_logs(entra, filter_text: str | None) -> list:
+    """Every logged entry ``filter_text`` (a ``$filter``) matches, in the order of ``$orderby=activityDateTime
+    desc`` (newest first, entries of one instant in the order they were logged): a download's set."""
+    predicate = parse_filter(filter_text, PROVISIONING) if filter_text else None
+    matching = [e for e in entra.provisioning_logs.entries() if predicate is None or predicate(e, _getter)]
+    matching.sort(key=lambda e: e.activity, reverse=True)
+    return matching
 
 
 def logs_blueprint(entra) -> Blueprint:
@@ -39,11 +63,7 @@ def logs_blueprint(entra) -> Blueprint:
         entra.require_graph("AuditLog.Read.All")
         params = {k: v for k, v in request.args.items()}
         try:
-            query = parse_query(params, PROVISIONING,
-                                allowed=frozenset({"$filter", "$top", "$orderby", "$skiptoken", "$count"}))
-            entries = logs.entries()
-            page = paginate(query, lambda after: ((i, e) for i, e in enumerate(entries) if i > after),
-                            entra.directory.signer, getter=_getter, scope="provisioning", page_size=PAGE_SIZE)
+            page = query_logs(entra, params)
         except ODataError as exc:
             raise LabHTTPError(exc.status, exc.message, exc.code) from None
         extra = {}
