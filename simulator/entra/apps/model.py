@@ -53,6 +53,19 @@ class InvalidId(AppsError):
     kind = "invalid_id"
 
 
+class AlreadyAssigned(BadRequest):
+    """The principal already holds this app role of this service principal."""
+
+
+class AssignmentsRefused(BadRequest):
+    """Several principals asked for at once, and some of them refused: ``refused`` maps each refused
+    principal id to its error (nothing was assigned)."""
+
+    def __init__(self, refused: dict[str, AppsError]):
+        super().__init__("; ".join(f"{pid}: {exc.message}" for pid, exc in refused.items()))
+        self.refused = refused
+
+
 def parse_guid(value: Any) -> str | None:
     """The canonical lower-case form of a GUID, or None."""
     if not isinstance(value, str) or len(value) != 36:
@@ -416,34 +429,81 @@ class Apps:
         sp = self.get_service_principal(resource_id)
         if body_resource_id is not None and parse_guid(body_resource_id) != sp.id:
             raise BadRequest("Invalid value specified for property 'resourceId' of resource 'AppRoleAssignment'.")
+        principal_guid = self._principal_guid(principal_id)
+        if expected_principal_id is not None and principal_guid != expected_principal_id:
+            raise BadRequest("Invalid value specified for property 'principalId' of resource 'AppRoleAssignment'.")
+        role_guid = self._assignable_role(sp, app_role_id)
+        principal = self._principal(principal_guid)
+        with self._lock:
+            self._check_assignable(sp, principal, role_guid)
+            assignment = self._insert_assignment(sp, principal, role_guid)
+        self._emit("created", "appRoleAssignment", assignment.id)
+        return assignment
+
+    def create_app_role_assignments(self, *, resource_id: str, principal_ids: list[Any], app_role_id: Any
+                                    ) -> list[AppRoleAssignment]:
+        """Assign several users and groups to one app role at once (the admin center's Add Assignment), with
+        the rules of ``create_app_role_assignment``: all of them, or none and ``AssignmentsRefused`` naming
+        each principal refused."""
+        sp = self.get_service_principal(resource_id)
+        role_guid = self._assignable_role(sp, app_role_id)
+        refused: dict[str, AppsError] = {}
+        principals: list[Principal] = []
+        for principal_id in dict.fromkeys(principal_ids):
+            try:
+                principals.append(self._principal(self._principal_guid(principal_id)))
+            except AppsError as exc:
+                refused[str(principal_id)] = exc
+        with self._lock:
+            for principal in principals:
+                try:
+                    self._check_assignable(sp, principal, role_guid)
+                except AlreadyAssigned as exc:
+                    refused[principal.id] = exc
+            if refused:
+                raise AssignmentsRefused(refused)
+            made = [self._insert_assignment(sp, principal, role_guid) for principal in principals]
+        for assignment in made:
+            self._emit("created", "appRoleAssignment", assignment.id)
+        return made
+
+    @staticmethod
+    def _principal_guid(principal_id: Any) -> str:
         principal_guid = parse_guid(principal_id)
         if principal_guid is None:
             raise BadRequest("Invalid value specified for property 'principalId' of resource 'AppRoleAssignment'.")
-        if expected_principal_id is not None and principal_guid != expected_principal_id:
-            raise BadRequest("Invalid value specified for property 'principalId' of resource 'AppRoleAssignment'.")
+        return principal_guid
+
+    @staticmethod
+    def _assignable_role(sp: ServicePrincipal, app_role_id: Any) -> str:
+        """The app role id to assign: one of the service principal's roles, or the all-zeros Default Access
+        of a service principal without roles."""
         role_guid = DEFAULT_ACCESS_ROLE_ID if app_role_id is None else parse_guid(app_role_id)
         if role_guid is None:
             raise BadRequest("Invalid value specified for property 'appRoleId' of resource 'AppRoleAssignment'.")
         role_known = sp.app_role(role_guid) is not None or (role_guid == DEFAULT_ACCESS_ROLE_ID and not sp.app_roles)
         if not role_known:
             raise BadRequest(f"Permission being assigned was not found on application '{sp.app_id}'.")
-        principal = self._principal(principal_guid)
-        with self._lock:
-            if sp.id not in self.service_principals:
-                raise NotFound(_not_found(resource_id))
-            for existing_id in self._index.by_principal.get(principal.id, []):
-                existing = self.assignments[existing_id]
-                if existing.resource_id == sp.id and existing.app_role_id == role_guid:
-                    raise BadRequest("Permission being assigned already exists on the object.")
-            assignment = AppRoleAssignment(
-                id=self._assignment_id(principal.id), app_role_id=role_guid, principal_id=principal.id,
-                principal_type=principal.type, principal_display_name=principal.display_name,
-                resource_id=sp.id, resource_display_name=sp.display_name, created=iso(self.clock.now()))
-            self.assignments[assignment.id] = assignment
-            self._index.by_resource.setdefault(sp.id, []).append(assignment.id)
-            self._index.by_principal.setdefault(principal.id, []).append(assignment.id)
-            self._record_change(principal.id)
-        self._emit("created", "appRoleAssignment", assignment.id)
+        return role_guid
+
+    def _check_assignable(self, sp: ServicePrincipal, principal: Principal, role_guid: str) -> None:
+        """Under the lock: the service principal still exists and the principal does not hold the role yet."""
+        if sp.id not in self.service_principals:
+            raise NotFound(_not_found(sp.id))
+        for existing_id in self._index.by_principal.get(principal.id, []):
+            existing = self.assignments[existing_id]
+            if existing.resource_id == sp.id and existing.app_role_id == role_guid:
+                raise AlreadyAssigned("Permission being assigned already exists on the object.")
+
+    def _insert_assignment(self, sp: ServicePrincipal, principal: Principal, role_guid: str) -> AppRoleAssignment:
+        assignment = AppRoleAssignment(
+            id=self._assignment_id(principal.id), app_role_id=role_guid, principal_id=principal.id,
+            principal_type=principal.type, principal_display_name=principal.display_name,
+            resource_id=sp.id, resource_display_name=sp.display_name, created=iso(self.clock.now()))
+        self.assignments[assignment.id] = assignment
+        self._index.by_resource.setdefault(sp.id, []).append(assignment.id)
+        self._index.by_principal.setdefault(principal.id, []).append(assignment.id)
+        self._record_change(principal.id)
         return assignment
 
     def _assignment_id(self, principal_id: str) -> str:
