@@ -15,7 +15,8 @@ Simulator choices (Microsoft does not publish them):
 * ``SkipOutOfScopeDeletions`` governs objects that leave the scope (unassigned, scoping filter, role no
   longer eligible); soft deletes, disabled accounts and purges are always exported.
 * A manager reference is sent only once the manager itself is provisioned.
-* When a cycle has more disables + deletes than ``QuarantineTooManyDeletesThreshold``, none of them
+* When a cycle has more disables + deletes than ``QuarantineTooManyDeletesThreshold`` (and the job setting
+  ``QuarantineTooManyDeletes``, the portal's "Prevent accidental deletion", is not "false"), none of them
   runs (each is logged ``stagedDelete``) while creates and updates of the same cycle proceed; the staged
   objects wait for a restart with ``ForceDeletes`` (or are re-evaluated by a restart that clears the
   watermark), and an object that comes back into scope leaves the staged set.
@@ -42,6 +43,16 @@ Simulator choices (Microsoft does not publish them):
   would link the first resource and overwrite it. A write the guard does not send fails its object with
   ``OwnershipGuardBlocked``. Both are escrowed like any failure. Without the setting (the built-in
   GoToMeeting, QA scenarios) the engine trusts the matching answer as real Entra does.
+* Pacing (the lab settings of pacing.py): with ``exportConcurrency`` k above 1, objects are exported by k
+  workers: all requests of one object are sent in order by one worker, groups are exported after every
+  user of the cycle, and each object's results (its log entry, link, escrow and counters) are committed
+  in planning order, so that the logs, the links and the counters equal those of a run one object after
+  another. An object whose manager is exported earlier in the same cycle waits for the manager's commit
+  before it computes its values, as it would have found the manager's link one after another. A cycle
+  that ends on refused credentials still commits the objects already in flight (their requests reached
+  the target), where a run one after another would not have sent them. ``honorRetryAfter``'s waits are
+  spent in real time when ``retryAfterWait`` is ``real`` or k is above 1 (one shared virtual clock cannot
+  wait for one worker), else on the virtual clock; ``requestRateLimit`` is always real time.
 * Counters (``synchronizationTaskExecution``): ``countImported`` objects read, ``countImportedDeltas``
   changes read (every object on a full import), ``countImportedReferenceDeltas`` membership changes read,
   ``countEntitled`` / ``countEntitledForProvisioning`` processed objects in scope, ``countExports``
@@ -52,8 +63,12 @@ Simulator choices (Microsoft does not publish them):
 """
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from ...core.clock import iso
 from ..sync.model import Escrow, Link, Quarantine, TaskExecution
@@ -120,6 +135,24 @@ class Work:
     error: Exception | None = None  # planning failed (action "error")
 
 
+@dataclass(eq=False)
+class _Tx:
+    """One object's processing in this cycle: its log entry and what it changed, committed in planning
+    order (``Engine._commit``) once its work is done."""
+
+    item: Work
+    entry: LogEntry
+    work: Callable[[Work, LogEntry], None] | None = None  # the export; None: nothing to send
+    position: int = 0
+    attempted: bool = False
+    exported: int = 0
+    failed: bool = False
+    link_ops: list = field(default_factory=list)  # (source id, Link or None to drop), in order
+    escrow: Escrow | None = None
+    aborted: CycleAborted | None = None
+    future: Any = None
+
+
 class Engine:
     def __init__(self, sync, sp_id: str, job, *, dialect_override: Dialect | None = None,
                  on_demand: bool = False):
@@ -160,8 +193,15 @@ class Engine:
         self._roles = {role.id: role for role in self.sp.app_roles}
         self.failures = 0
         self.events = 0
-        self._attempted = False
-        self._entry_now: LogEntry | None = None
+        settings = sync.settings
+        self.concurrency = 1 if on_demand else max(1, int(settings.get("exportConcurrency", 1)))
+        self.real_waits = self.concurrency > 1 or settings.get("retryAfterWait") == "real"
+        self.metrics = sync.metrics if settings.get("requestMetrics") else None
+        self._local = threading.local()
+        self._positions: dict[str, int] | None = None  # concurrent export: planning position by source id
+        self._committed = -1
+        self._commit_cond = threading.Condition()
+        self._stopping = False
 
     # ================================================================================================
     # The cycle
@@ -176,7 +216,7 @@ class Engine:
         except CredentialError as exc:
             return self._abort(Failure("Unauthorized", f"The target's credentials could not be refreshed: {exc}",
                                        credentials=True))
-        self.client = target_client(self.sync, self.base_url, token)
+        self.client = target_client(self.sync, self.base_url, token, paced=True)
         try:
             upto = self.directory.current_seq()
             users, groups, deltas, reference_deltas = self._import(initial, upto)
@@ -186,13 +226,14 @@ class Engine:
             work = [self._plan_user(uid) for uid in users]
             self._stage_deletes(work)
             touched_groups: set[str] = set(groups)
-            for item in work:
-                self._run_user(item)
-                if item.source is not None and item.object_type == "User":
-                    touched_groups.update(self._direct_group_ids(item.source_id))
+            if self.metrics is not None:
+                self.metrics.cycle_began(self.cycle_id, len(work))
+            self._run_objects(work, self._begin_user, touched_groups)
             if self.group_mapping is not None and self.group_mapping.get("enabled", True):
-                for gid in self._order_groups(touched_groups):
-                    self._run_group(gid)
+                ordered = self._order_groups(touched_groups)
+                if self.metrics is not None:
+                    self.metrics.phase("groups", len(ordered))
+                self._run_objects(ordered, self._begin_group)
         except CycleAborted as aborted:
             return self._abort(aborted.failure)
         finally:
@@ -442,7 +483,8 @@ class Engine:
             threshold = int(self.job.settings.get("QuarantineTooManyDeletesThreshold", "500"))
         except ValueError:
             threshold = 500
-        if self.rt.force_deletes or self.on_demand or len(deprovisions) <= threshold:
+        prevent = self.job.settings.get("QuarantineTooManyDeletes", "true") != "false"
+        if not prevent or self.rt.force_deletes or self.on_demand or len(deprovisions) <= threshold:
             self.rt.staged_deletes.difference_update(w.source_id for w in deprovisions)
             return
         for w in deprovisions:
@@ -457,15 +499,22 @@ class Engine:
     # Users
     # ================================================================================================
     def _run_user(self, item: Work) -> None:
+        tx = self._begin_user(item)
+        if tx is not None:
+            self._work(tx)
+            self._commit(tx)
+
+    def _begin_user(self, item: Work) -> _Tx | None:
+        """The planning-order part of one user's processing: counted, its log entry begun."""
         action = item.action
         if action == "gone":
-            return
+            return None
         self.events += 1
         if item.scope is not None and item.scope.in_scope:
             self.exec.count_entitled += 1
             self.exec.count_entitled_for_provisioning += 1
         entry = self._entry(item)
-        self._attempted = False
+        tx = _Tx(item, entry)
         if action == "skip":
             self._skip(entry, item)
         elif action == "noop":
@@ -473,7 +522,7 @@ class Engine:
             entry.steps.append(Step("EntrySynchronizationSkip", "processing", "skipped", REDUNDANT,
                                     {"SkipReason": "RedundantExport"}))
         elif action == "forget":
-            self.rt.links.pop(item.source_id, None)
+            tx.link_ops.append((item.source_id, None))
             entry.action, entry.status = "other", "skipped"
             entry.steps.append(Step("EntrySynchronizationSkip", "processing", "skipped",
                                     "The user left the scope; SkipOutOfScopeDeletions is on (or it was already "
@@ -485,25 +534,139 @@ class Engine:
                                     "The deletion was staged: the cycle exceeded the accidental deletions "
                                     "threshold.", {"SkipReason": "TooManyDeletes"}))
         else:
-            self._guarded(item, entry, {"disable": self._disable, "delete": self._delete,
-                                        "error": self._raise_planning_error}.get(action, self._export_user))
-        if self._attempted:
-            self.exec.count_exports += 1
-        self._log(entry)
+            tx.work = {"disable": self._disable, "delete": self._delete,
+                       "error": self._raise_planning_error}.get(action, self._export_user)
+        return tx
 
-    def _guarded(self, item: Work, entry: LogEntry, work) -> None:
-        """Run one object's export; whatever goes wrong fails that object only (credentials and the
-        compliance failure end the cycle, after the object's entry is written)."""
+    # -- one object's work, and its commit in planning order ----------------------------------------
+    def _run_objects(self, items: Iterable, begin: Callable[[Any], _Tx | None],
+                     touched_groups: set[str] | None = None) -> None:
+        """Process ``items`` (users or group ids) in planning order: one after another, or by
+        ``exportConcurrency`` workers with each object's results committed in planning order."""
+        if self.concurrency <= 1:
+            for subject in items:
+                tx = begin(subject)
+                if tx is not None:
+                    self._work(tx)
+                    self._commit(tx)
+                if touched_groups is not None:
+                    self._touch_groups(subject, touched_groups)
+            return
+        window: deque[_Tx] = deque()
+        depth = 4 * self.concurrency  # objects begun but not committed: bounded, so memory is too
+        self._positions, self._committed, self._stopping = {}, -1, False
+        aborted: CycleAborted | None = None
+        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="entra-export")
         try:
-            work(item, entry)
+            for subject in items:
+                if aborted is not None:
+                    break
+                tx = begin(subject)
+                if touched_groups is not None:
+                    self._touch_groups(subject, touched_groups)
+                if tx is None:
+                    continue
+                tx.position = len(self._positions)
+                self._positions[tx.item.source_id] = tx.position
+                tx.future = pool.submit(self._work, tx) if tx.work is not None else None
+                window.append(tx)
+                while len(window) >= depth:
+                    aborted = self._commit_next(window) or aborted
+            while window:
+                aborted = self._commit_next(window) or aborted
+        finally:
+            with self._commit_cond:
+                self._stopping = True
+                self._commit_cond.notify_all()
+            pool.shutdown(wait=True)
+            self._positions = None
+        if aborted is not None:
+            raise aborted
+
+    def _touch_groups(self, item: Work, touched_groups: set[str]) -> None:
+        if item.source is not None and item.object_type == "User":
+            touched_groups.update(self._direct_group_ids(item.source_id))
+
+    def _commit_next(self, window: deque) -> CycleAborted | None:
+        tx = window.popleft()
+        if tx.future is not None:
+            tx.future.result()
+        try:
+            self._commit(tx)
+        except CycleAborted as aborted:
+            return aborted
+        finally:
+            with self._commit_cond:
+                self._committed = tx.position
+                self._commit_cond.notify_all()
+        return None
+
+    def _work(self, tx: _Tx) -> None:
+        """Run one object's export (in a worker, or in place); whatever goes wrong fails that object only
+        (credentials and the compliance failure end the cycle, after the object's entry is committed)."""
+        if tx.work is None:
+            return
+        self._local.tx = tx
+        item, entry = tx.item, tx.entry
+        try:
+            tx.work(item, entry)
         except _ObjectFailed as failed:
             self._fail(item, entry, failed.failure)
         except CycleAborted as aborted:
             self._fail(item, entry, aborted.failure)
-            self._log(entry)
-            raise
+            tx.aborted = aborted
         except Exception as exc:  # noqa: BLE001 - one object's surprise never ends the cycle
             self._fail(item, entry, unexpected(exc))
+        finally:
+            self._local.tx = None
+
+    def _commit(self, tx: _Tx) -> None:
+        """Apply one object's results, in planning order: links, escrow, counters, its log entry."""
+        links = self.rt.links
+        for source_id, link in tx.link_ops:
+            if link is None:
+                links.pop(source_id, None)
+            else:
+                links[source_id] = link
+        if tx.escrow is not None:
+            self.rt.escrows[tx.item.source_id] = tx.escrow
+        if tx.failed:
+            self.failures += 1
+        self.exec.count_exported += tx.exported
+        if tx.attempted:
+            self.exec.count_exports += 1
+        self._log(tx.entry)
+        if self.metrics is not None:
+            self.metrics.object_done(tx.attempted)
+        if tx.aborted is not None:
+            raise tx.aborted
+
+    def _tx(self) -> _Tx:
+        return self._local.tx
+
+    def _link(self, source_id: str) -> Link | None:
+        """The object's link as its own work left it, else as committed."""
+        tx = getattr(self._local, "tx", None)
+        if tx is not None:
+            for sid, link in reversed(tx.link_ops):
+                if sid == source_id:
+                    return link
+        return self.rt.links.get(source_id)
+
+    def _set_link(self, source_id: str, link: Link | None) -> None:
+        self._tx().link_ops.append((source_id, link))
+
+    def _committed_link(self, source_id: str) -> Link | None:
+        """Another object's link as a run one after another would find it now: an object planned earlier
+        in this cycle is waited for until its results are committed."""
+        positions = self._positions
+        if positions is not None:
+            position = positions.get(source_id)
+            if position is not None and position < self._tx().position:
+                with self._commit_cond:
+                    while self._committed < position and not self._stopping:
+                        self._commit_cond.wait()
+        return self.rt.links.get(source_id)
 
     @staticmethod
     def _raise_planning_error(item: Work, entry: LogEntry) -> None:
@@ -525,7 +688,7 @@ class Engine:
         obj = item.source
         views = item.scope.assignments if item.scope else []
         source = self._source(obj, views)
-        link = self.rt.links.get(item.source_id)
+        link = self._link(item.source_id)
         entry.steps.append(Step("EntrySynchronizationScoping", "scoping", "success",
                                 f"Determined that User {obj.display_name} is in scope."))
         if link is None:
@@ -537,7 +700,7 @@ class Engine:
         values = compute_target(self.user_mapping, source, creating=creating, plan=self._user_plan)
         manager_attr = next((k for k in values if k.lower().endswith(":manager") or k == "manager"), None)
         if manager_attr is not None:
-            link = self.rt.links.get(str(values[manager_attr]))
+            link = self._committed_link(str(values[manager_attr]))
             if link is None:
                 values.pop(manager_attr)
             else:
@@ -577,7 +740,7 @@ class Engine:
             current = {name: read_attribute(found, name) for name in values}
             link = Link(target_id=target_id, values=current, active=is_true(found.get("active", True)),
                         display_name=item.display_name, object_type="User")
-            self.rt.links[item.source_id] = link
+            self._set_link(item.source_id, link)
             entry.target_identity["id"] = target_id
             self._update(item, entry, source, link, matched=True)
             return
@@ -590,16 +753,16 @@ class Engine:
         body = build_create_user(values, self.dialect, attribute_types=self.user_types)
         resp = self._send("POST", "/Users", body, operation="create")
         target_id = self._created_id(resp, "user")
-        self.rt.links[item.source_id] = Link(target_id=target_id, values=dict(values),
-                                             active=is_true(values.get("active", True)),
-                                             display_name=item.display_name, object_type="User")
+        self._set_link(item.source_id, Link(target_id=target_id, values=dict(values),
+                                            active=is_true(values.get("active", True)),
+                                            display_name=item.display_name, object_type="User"))
         entry.action, entry.status = "create", "success"
         entry.target_identity["id"] = target_id
         entry.modified = [{"displayName": k, "oldValue": None, "newValue": _text(v)} for k, v in values.items()]
         entry.steps.append(Step("EntryExportAdd", "export", "success",
                                 f"User '{item.display_name}' was created in {self.sp.display_name}.",
                                 {"TargetId": target_id}))
-        self._exported()
+        self._tx().exported += 1
 
     def _update(self, item: Work, entry: LogEntry, source: SourceObject, link: Link, matched: bool = False) -> None:
         values = self._target_values(source, creating=False)
@@ -630,10 +793,10 @@ class Engine:
                                 f"User '{item.display_name}' was updated in {self.sp.display_name}"
                                 + (" (matched by its matching attributes)." if matched else "."),
                                 {"TargetId": link.target_id}))
-        self._exported()
+        self._tx().exported += 1
 
     def _disable(self, item: Work, entry: LogEntry) -> None:
-        link = self.rt.links[item.source_id]
+        link = self._link(item.source_id)
         entry.target_identity["id"] = link.target_id
         changed = {"active": (link.values.get("active", "True"), "False")}
         body = build_update_user(changed, self.dialect, attribute_types=self.user_types or {"active": "Boolean"})
@@ -647,23 +810,23 @@ class Engine:
                                 f"User '{item.display_name}' {why}; it was disabled in {self.sp.display_name}.",
                                 {"TargetId": link.target_id}))
         if item.why == "outOfScope":
-            self.rt.links.pop(item.source_id, None)
-        self._exported()
+            self._set_link(item.source_id, None)
+        self._tx().exported += 1
 
     def _delete(self, item: Work, entry: LogEntry) -> None:
         """DELETE a purged user, or a group that left the scope (a 404 means it is already gone)."""
-        link = self.rt.links[item.source_id]
+        link = self._link(item.source_id)
         entry.target_identity["id"] = link.target_id
         collection = "Users" if item.object_type == "User" else "Groups"
         resp = self._send("DELETE", f"/{collection}/{link.target_id}", operation="delete", accept=(404,))
-        self.rt.links.pop(item.source_id, None)
+        self._set_link(item.source_id, None)
         entry.action, entry.status = "delete", "success"
         why = " left the scope and" if item.object_type == "Group" else ""
         entry.steps.append(Step("EntryExportDelete", "export", "success",
                                 f"{item.object_type} '{item.display_name}'{why} was deleted from "
                                 f"{self.sp.display_name}" + (" (it was already gone)." if resp.status == 404 else "."),
                                 {"TargetId": link.target_id}))
-        self._exported()
+        self._tx().exported += 1
 
     # ================================================================================================
     # Groups (templates whose schema maps them)
@@ -680,34 +843,35 @@ class Engine:
         return bool(self.assignments().get(group.id))
 
     def _run_group(self, gid: str) -> None:
+        tx = self._begin_group(gid)
+        if tx is not None:
+            self._work(tx)
+            self._commit(tx)
+
+    def _begin_group(self, gid: str) -> _Tx | None:
         obj = self.directory.find_object(gid)
         link = self.rt.links.get(gid)
         live = obj is not None and not obj.is_deleted and obj.object_type == "group"
         if live and not self._group_in_scope(obj):
             live = False
             if link is None:
-                return  # never provisioned and not assigned: not looked at
+                return None  # never provisioned and not assigned: not looked at
         if not live and link is None:
-            return
+            return None
         item = Work(gid, "Group", obj, action="export" if live else "delete",
                     display_name=(obj.display_name if obj else link.display_name))
         self.events += 1
         if live:
             self.exec.count_entitled += 1
             self.exec.count_entitled_for_provisioning += 1
-        entry = self._entry(item)
-        self._attempted = False
-        self._guarded(item, entry, self._export_group if live else self._delete)
-        if self._attempted:
-            self.exec.count_exports += 1
-        self._log(entry)
+        return _Tx(item, self._entry(item), self._export_group if live else self._delete)
 
     def _export_group(self, item: Work, entry: LogEntry) -> None:
         group = item.source
         source = self._source(group)
         values = compute_target(self.group_mapping, source, creating=True)
         values.pop(MEMBERS, None)
-        link = self.rt.links.get(group.id)
+        link = self._link(group.id)
         if link is None:
             query = f"/Groups?{group_query(group.display_name)}"
             found = self._list_resources(self._send("GET", query, operation="match"))
@@ -730,8 +894,8 @@ class Engine:
                 entry.action, entry.status = "create", "success"
                 entry.steps.append(Step("EntryExportAdd", "export", "success",
                                         f"Group '{group.display_name}' was created."))
-                self._exported()
-            self.rt.links[group.id] = link
+                self._tx().exported += 1
+            self._set_link(group.id, link)
         entry.target_identity["id"] = link.target_id
         changed = {k: (link.values.get(k), v) for k, v in values.items()
                    if k not in ("externalId",) and not same_value(link.values.get(k), v)}
@@ -755,7 +919,7 @@ class Engine:
                 entry.action, entry.status = "update", "success"
                 entry.steps.append(Step("EntryExportUpdate", "export", "success",
                                         f"Group '{group.display_name}' was updated."))
-                self._exported()
+                self._tx().exported += 1
             else:
                 entry.action, entry.status = "other", "skipped"
                 entry.steps.append(Step("EntrySynchronizationSkip", "processing", "skipped", REDUNDANT,
@@ -791,10 +955,11 @@ class Engine:
     # ================================================================================================
     def _send(self, method: str, path: str, body: Any = None, *, operation: str, accept: tuple[int, ...] = ()):
         attempts = 0
+        tx = self._tx()
         while True:
             if method != "GET":
-                self._attempted = True
-            resp = self.client.request(method, path, body)
+                tx.attempted = True
+            resp = self.client.request(method, path, body, attempt=attempts)
             if resp.ok or resp.status in accept:
                 return resp
             if resp.failure == "blocked":
@@ -812,13 +977,16 @@ class Engine:
             if resp.status == 429 and honor and attempts < HONOR_RETRY_ATTEMPTS:
                 attempts += 1
                 wait = min(failure.retry_after or 1.0, HONOR_RETRY_MAX_SECONDS)
-                if self._entry_now is not None:
-                    self._entry_now.steps.append(Step(
+                if tx is not None:
+                    tx.entry.steps.append(Step(
                         "EntryExportRetry", "export", "warning",
                         f"{method} {path.split('?')[0]} was answered 429 TooManyRequests; retry {attempts} of "
                         f"{HONOR_RETRY_ATTEMPTS} after {wait:g} seconds, as the target's Retry-After asked.",
                         {"StatusCode": "429", "RetryAfter": f"{wait:g}", "Attempt": str(attempts)}))
-                self.clock.sleep(wait)
+                if self.real_waits:
+                    time.sleep(wait)
+                else:
+                    self.clock.sleep(wait)
                 continue
             raise _ObjectFailed(failure)
 
@@ -867,15 +1035,16 @@ class Engine:
 
     def _fail(self, item: Work, entry: LogEntry, failure: Failure) -> None:
         now = self.clock.now()
-        self.failures += 1
+        tx = self._tx()
+        tx.failed = True
         previous = self.rt.escrows.get(item.source_id)
         attempts = (previous.attempts + 1) if previous else 1
-        self.rt.escrows[item.source_id] = Escrow(
+        tx.escrow = Escrow(
             attempts=attempts, first_failed=previous.first_failed if previous else now, last_failed=now,
             error_code=failure.code, reason=failure.reason, object_type=item.object_type,
             reference=failure.reference)
         if failure.code == "InvalidAnchor":
-            self.rt.links.pop(item.source_id, None)
+            self._set_link(item.source_id, None)
         quarantine = self.job.quarantine
         retry_at = quarantine.next_attempt if quarantine is not None and quarantine.next_attempt > now \
             else now + self.job.interval
@@ -887,9 +1056,6 @@ class Engine:
                          f"date: {iso(retry_at)}")
         entry.steps.append(Step(_failed_step(item.action, entry.action), "export", "failure", failure.reason,
                                 {"ErrorCode": f"{self.prefix}{failure.code}", "Attempt": str(attempts)}))
-
-    def _exported(self) -> None:
-        self.exec.count_exported += 1
 
     # ================================================================================================
     # Logs and status
@@ -915,14 +1081,12 @@ class Engine:
         entry.steps.append(Step("EntryImport", "import", "success",
                                 f"Retrieved {identity_type} '{item.display_name}' from Microsoft Entra ID.",
                                 {"ObjectId": item.source_id}))
-        self._entry_now = entry
         return entry
 
     def _log(self, entry: LogEntry) -> None:
         if entry.status != "failure":
             self.rt.escrows.pop(entry.source_identity["id"], None)
         logged = entry.freeze()
-        self._entry_now = None
         self.logs.append(logged)
         self.entra.provisioning_logs.add(logged)
 

@@ -16,11 +16,17 @@ percent escapes, no dot segments) goes straight to the connection pool of the ba
 arguments the pool manager would give it, instead of having the pool manager parse the whole URL again
 and look the pool up for every request; the journal takes the path and query from that target. Anything
 else takes the pool manager's way. Either way the same bytes go over the same connection.
+
+Pacing (pacing.py): ``connections`` keep-alive connections to the target (one per export worker), a
+shared ``RateLimiter`` whose slot every request waits for (the ownership guard's GETs included), and a
+``RequestMetrics`` that samples each request's wall-clock latency. Without them the client is what it
+always was: one connection, no waiting, nothing measured.
 """
 from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -84,15 +90,18 @@ class TargetResponse:
 
 class TargetClient:
     def __init__(self, base_url: str, *, token: Callable[[], str | None] | str | None = None,
-                 ca_bundle: str | None = None, timeout: float = DEFAULT_TIMEOUT, journal=None, guard=None):
+                 ca_bundle: str | None = None, timeout: float = DEFAULT_TIMEOUT, journal=None, guard=None,
+                 connections: int = 1, limiter=None, metrics=None):
         self.base_url = base_url.rstrip("/")
+        self.limiter = limiter
+        self.metrics = metrics
         #: Vendor mode's ``OwnershipGuard`` (guard.py), or None: every request is sent.
         self.guard = guard
         self._token = token
         self.timeout = timeout
         self.journal = journal
         tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_bundle} if ca_bundle else {"cert_reqs": "CERT_REQUIRED"}
-        self.pool = urllib3.PoolManager(num_pools=4, maxsize=1, retries=False,
+        self.pool = urllib3.PoolManager(num_pools=4, maxsize=max(1, connections), retries=False,
                                         timeout=urllib3.Timeout(connect=timeout, read=timeout), **tls)
         self._origin, self._base_path = _plain_base(self.base_url)
         self._host_pool = None
@@ -103,9 +112,11 @@ class TargetClient:
     def url_for(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
-    def request(self, method: str, path: str, body: Any = None, *, purpose: str | None = None) -> TargetResponse:
+    def request(self, method: str, path: str, body: Any = None, *, purpose: str | None = None,
+                attempt: int = 0) -> TargetResponse:
         """``path`` is appended to the base URL as given: its query string must already be encoded.
-        ``purpose`` is journaled with the exchange (the guard's ownership checks say so)."""
+        ``purpose`` is journaled with the exchange (the guard's ownership checks say so); ``attempt``
+        (0 the first time) goes to the metrics."""
         url = self.url_for(path)
         if self.guard is not None:
             blocked = self.guard.check(self, method, path)
@@ -121,6 +132,9 @@ class TargetClient:
             headers["Content-Type"] = f"{SCIM_JSON}; charset=utf-8"
         result = TargetResponse(method=method, url=url)
         target = self._plain_target(path)
+        if self.limiter is not None:
+            self.limiter.acquire()
+        started = time.perf_counter()
         try:
             if target is None:
                 resp = self.pool.request(method, url, body=data, headers=headers, redirect=False,
@@ -134,6 +148,9 @@ class TargetClient:
             result.failure, result.detail = _failure(exc.reason or exc)
         except (u3.HTTPError, OSError, ValueError) as exc:
             result.failure, result.detail = _failure(exc)
+        if self.metrics is not None:
+            self.metrics.record(method, path, result.status, result.failure, started, time.perf_counter() - started,
+                                attempt)
         self._journal(method, url, headers, data, result, target, {"purpose": purpose} if purpose else None)
         if self.guard is not None and method == "POST":
             self.guard.note_create(path, result.status, result.json())

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..apps.model import AppsError
 from ..provisioning.guard import OwnershipGuard
+from ..provisioning.pacing import RateLimiter, RequestMetrics
 from ..provisioning.logs import DEFAULT_RETENTION as LOG_RETENTION
 from .model import (CREDENTIAL_KEYS, DEFAULT_INTERVAL, SyncError, SyncJob, parse_job_settings, parse_reset_scope,
                     parse_secrets)
@@ -29,7 +30,16 @@ DEFAULT_LAB_SETTINGS: dict[str, Any] = {
     "logRetention": LOG_RETENTION,
     # vendor mode (provisioning/guard.py): {"prefix": "cf-<run>-<nnn>", "reservedIds": [...], "halted": false}
     "ownershipGuard": None,
+    # Entra's pacing (provisioning/pacing.py, SPEC §10): objects exported at once (1 = one after another),
+    # the request-rate cap in requests per second (null = none, a non-gallery app), where honorRetryAfter's
+    # waits are spent (virtual: the lab's clock; real: wall-clock time), and wall-clock request sampling.
+    "exportConcurrency": 1,
+    "requestRateLimit": None,
+    "retryAfterWait": "virtual",  # virtual | real
+    "requestMetrics": False,
 }
+#: Simulator choice: the most objects exported at once.
+MAX_EXPORT_CONCURRENCY = 16
 
 
 class _ServicePrincipalSync:
@@ -46,6 +56,10 @@ class Synchronization:
         self.settings: dict[str, Any] = dict(DEFAULT_LAB_SETTINGS)
         #: Vendor mode's ownership guard (the ``ownershipGuard`` setting), shared by every job's requests.
         self.guard: OwnershipGuard | None = None
+        #: The request-rate cap (``requestRateLimit``), shared by every job's requests; None: no cap.
+        self.limiter: RateLimiter | None = None
+        #: Wall-clock samples of the engine's requests (``requestMetrics``; GET /_admin/metrics).
+        self.metrics = RequestMetrics()
         self._on_demand_calls: dict[str, list[datetime]] = {}
         entra.lab.clock.add_scheduler(self)
 
@@ -55,6 +69,8 @@ class Synchronization:
             self._by_sp.clear()
             self.settings = dict(DEFAULT_LAB_SETTINGS)
             self.guard = None
+            self.limiter = None
+            self.metrics.reset()
             self._on_demand_calls.clear()
 
     def to_state(self) -> dict:
@@ -77,9 +93,20 @@ class Synchronization:
                     raise SyncError(400, "targetCaBundle must be a file path or null")
             elif key == "ownershipGuard":
                 value = _guard_setting(value)
-            elif key == "notificationsEnabled":
+            elif key in ("notificationsEnabled", "requestMetrics"):
                 if not isinstance(value, bool):
-                    raise SyncError(400, "notificationsEnabled must be a boolean")
+                    raise SyncError(400, f"{key} must be a boolean")
+            elif key == "retryAfterWait":
+                if value not in ("virtual", "real"):
+                    raise SyncError(400, "retryAfterWait must be 'virtual' or 'real'")
+            elif key == "exportConcurrency":
+                if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_EXPORT_CONCURRENCY:
+                    raise SyncError(400, f"exportConcurrency must be an integer from 1 to {MAX_EXPORT_CONCURRENCY}")
+            elif key == "requestRateLimit":
+                if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                          or not 0 < value <= 100_000):
+                    raise SyncError(400, "requestRateLimit must be null (no cap) or requests per second, "
+                                         "more than 0 and at most 100000")
             elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise SyncError(400, f"{key} must be a positive number")
             elif isinstance(default, int) and not isinstance(value, int):
@@ -91,6 +118,9 @@ class Synchronization:
                 self.entra.provisioning_logs.set_retention(checked["logRetention"])
             if "ownershipGuard" in checked:
                 self._set_guard(checked["ownershipGuard"])
+            if "requestRateLimit" in checked:
+                rate = checked["requestRateLimit"]
+                self.limiter = RateLimiter(rate) if rate is not None else None
             return dict(self.settings)
 
     def _set_guard(self, value: dict | None) -> None:

@@ -1,7 +1,7 @@
 """Graph views of the synchronization API (SPEC §3.4): parse, call one operation, render Graph's shape."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from ...core.appbase import read_json
 from ...core.errors import LabHTTPError
@@ -139,6 +139,23 @@ def sync_admin_routes(bp: Blueprint, entra) -> None:
             return json_response(sync.update_settings(read_json()))
         except SyncError as exc:
             raise LabHTTPError(exc.status, exc.message) from None
+
+    @bp.get("/metrics")
+    def _metrics():
+        """Wall-clock samples of the engine's requests (lab setting ``requestMetrics``) from ``since``."""
+        bounds = {}
+        for name in ("since", "limit"):
+            raw = request.args.get(name)
+            if raw is not None:
+                if not raw.isdigit():
+                    raise LabHTTPError(400, f"query parameter {name} must be a non-negative integer")
+                bounds[name] = int(raw)
+        return json_response(sync.metrics.read(bounds.get("since", 0), bounds.get("limit")))
+
+    @bp.delete("/metrics")
+    def _clear_metrics():
+        sync.metrics.reset()
+        return json_response({"cleared": True})
 
     @bp.get("/notifications")
     def _notifications():
