@@ -6,7 +6,8 @@ Only the vendor's own part is not run (GitHub's "Start your SCIM server" step, G
 ``before_script:``: npm): the test serves a SCIM server itself and gives its address as ``SCIM_URL``.
 ``ENTRA_LAB_REPOSITORY`` is a git repository made of this working tree; ``pip`` installs from it into a
 fresh virtualenv whose dependencies come from the project's virtualenv (no package index: the examples
-must work offline here as on a runner with one).
+must work offline here as on a runner with one). The examples install with the same commands, so these
+run once and each example's conformance run uses that runner (in a workspace of its own).
 """
 from __future__ import annotations
 
@@ -57,6 +58,28 @@ def _workspace(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return work, env
 
 
+@pytest.fixture(scope="module")
+def installed(lab_repository, tmp_path_factory):
+    """A runner on which an example's install commands (clone, ``pip install``) have run, as written, in a
+    fresh workspace and virtualenv: ``installed(lines)`` -> a workspace of its own for the example's
+    next commands, on that runner. Commands of the same text run once: GitHub's install step and
+    GitLab's script lines before the conformance run are the same two commands."""
+    runners: dict[str, dict[str, str]] = {}
+
+    def runner(lines: list[str], env: dict[str, str]) -> tuple[Path, dict[str, str]]:
+        script = "\n".join(line.strip() for line in lines if line.strip())
+        if script not in runners:
+            work, runner_env = _workspace(tmp_path_factory.mktemp("runner"))
+            runner_env.update(env, ENTRA_LAB_REPOSITORY=lab_repository)
+            done = _run(script, work, runner_env)
+            assert done.returncode == 0, f"{script}: {done.stdout[-3000:]}{done.stderr[-3000:]}"
+            runners[script] = runner_env
+        work = tmp_path_factory.mktemp("work")
+        return work, {**runners[script], **env}
+
+    return runner
+
+
 def _run(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300)
@@ -69,25 +92,21 @@ def _variables(declared: dict, **ours: str) -> dict[str, str]:
     return values
 
 
-def test_the_github_actions_workflow_runs_as_written(lab_repository, server, tmp_path):
+def test_the_github_actions_workflow_runs_as_written(installed, server):
     workflow = yaml.safe_load((ROOT / "docs" / "ci" / "github-actions.yml").read_text())
     job = workflow["jobs"]["conformance"]
     target, url = server
-    work, env = _workspace(tmp_path)
-    env.update(_variables(job["env"], SCIM_URL=url, SCIM_TOKEN=target.token, ENTRA_LAB_REPOSITORY=lab_repository,
-                          CONFORMANCE_OPTIONS="--dialect aadOptscim062020 --tags rfc7644-3.6"))
-    ran = []
+    variables = _variables(job["env"], SCIM_URL=url, SCIM_TOKEN=target.token,
+                           CONFORMANCE_OPTIONS="--dialect aadOptscim062020 --tags rfc7644-3.6")
+    steps = [s for s in job["steps"] if "run" in s and not s["name"].startswith("Start your SCIM server")]
+    assert [s["name"] for s in steps] == ["Install the Entra provisioning lab",
+                                          "Run the conformance suite against your server"]
+    work, env = installed(steps[0]["run"].splitlines(), variables)
 
-    for step in job["steps"]:
-        if "run" not in step or step["name"].startswith("Start your SCIM server"):
-            continue
-        done = _run(step["run"], work, env)
-        assert done.returncode == 0, f"{step['name']}: {done.stdout[-3000:]}{done.stderr[-3000:]}"
-        ran.append((step["name"], done.stdout))
+    done = _run(steps[1]["run"], work, env)
 
-    assert [name for name, _ in ran] == ["Install the Entra provisioning lab",
-                                         "Run the conformance suite against your server"]
-    assert "PASSED  Delete_User_Test" in ran[-1][1] and "Result: PASSED" in ran[-1][1], ran[-1][1]
+    assert done.returncode == 0, f"{steps[1]['name']}: {done.stdout[-3000:]}{done.stderr[-3000:]}"
+    assert "PASSED  Delete_User_Test" in done.stdout and "Result: PASSED" in done.stdout, done.stdout
     uploads = {s["uses"].split("@")[0]: s.get("with", {}) for s in job["steps"] if "uses" in s}
     assert (work / uploads["actions/upload-artifact"]["path"] / "summary.html").is_file()
     assert (work / uploads["mikepenz/action-junit-report"]["report_paths"]).is_file()
@@ -95,15 +114,16 @@ def test_the_github_actions_workflow_runs_as_written(lab_repository, server, tmp
         ["someone@vendor.example"]  # the run removed what it created, and only that
 
 
-def test_the_gitlab_ci_job_runs_as_written(lab_repository, server, tmp_path):
+def test_the_gitlab_ci_job_runs_as_written(installed, server):
     job = yaml.safe_load((ROOT / "docs" / "ci" / "gitlab-ci.yml").read_text())["entra-provisioning-conformance"]
     target, url = server
-    work, env = _workspace(tmp_path)
-    env.update(_variables(job["variables"], SCIM_URL=url, SCIM_TOKEN=target.token,
-                          ENTRA_LAB_REPOSITORY=lab_repository,
-                          CONFORMANCE_OPTIONS="--dialect legacy --tags entra-matching"))
+    variables = _variables(job["variables"], SCIM_URL=url, SCIM_TOKEN=target.token,
+                           CONFORMANCE_OPTIONS="--dialect legacy --tags entra-matching")
+    script = job["script"]
+    first_run = next(i for i, line in enumerate(script) if line.startswith("entra-lab "))
+    work, env = installed(script[:first_run], variables)
 
-    done = _run("\n".join(job["script"]), work, env)
+    done = _run("\n".join(script[first_run:]), work, env)
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "PASSED  Create_User_Test" in done.stdout and "Result: PASSED" in done.stdout
