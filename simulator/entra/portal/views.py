@@ -23,21 +23,26 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, request
+from flask_babel import gettext as _
+from markupsafe import Markup
 
+from ...core import pages
 from ..provisioning.credentials import CredentialError, exchange, token_secrets
 from ..sync.model import SyncError
 
 STATE_LIFETIME = timedelta(minutes=15)
 
 
-def page(title: str, message: str, status: int = 200) -> Response:
-    body = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title></head>"
-            f"<body><h1>{html.escape(title)}</h1><p id=\"message\">{html.escape(message)}</p></body></html>")
-    return Response(body, status=status, content_type="text/html; charset=utf-8")
+def page(title: str, message: str, status: int = 200, *, authorized: bool = False) -> Response:
+    """The popup's page in the admin center's layout. ``authorized``: GoTo's tokens are stored (the page
+    tells the Provisioning page that opened it, and closes itself)."""
+    # html.escape, as the page always has (quotes as &#x27;); the template does not escape it twice.
+    return pages.page("portal/token_authorize.html", status, title=title, message=Markup(html.escape(message)),
+                      authorized=authorized)
 
 
 def render_portal_error(status: int, message: str, code, extra: dict) -> Response:
-    resp = page("Microsoft Entra ID", message, status)
+    resp = page(_("Microsoft Entra ID"), message, status)
     for k, v in (extra.get("headers") or {}).items():
         resp.headers[k] = v
     return resp
@@ -64,19 +69,19 @@ class StateSigner:
     def redeem(self, state: str | None) -> dict:
         """The state's payload, once; ``ValueError`` with the reason otherwise."""
         if not state or state.count(".") != 1:
-            raise ValueError("The state parameter is missing or malformed.")
+            raise ValueError(_("The state parameter is missing or malformed."))
         raw, sig = state.split(".")
         expected = base64.urlsafe_b64encode(hmac.new(self._key, raw.encode(), hashlib.sha256).digest()).rstrip(b"=")
         if not hmac.compare_digest(expected, sig.encode()):
-            raise ValueError("The state parameter was not issued by this portal.")
+            raise ValueError(_("The state parameter was not issued by this portal."))
         payload = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         with self._lock:
             if payload["n"] in self._used:
-                raise ValueError("The state parameter was already used; start the authorization again.")
+                raise ValueError(_("The state parameter was already used; start the authorization again."))
             self._used.add(payload["n"])
         age = self.entra.lab.clock.now().timestamp() - payload["t"]
         if age > STATE_LIFETIME.total_seconds():
-            raise ValueError("The authorization took too long; start it again.")
+            raise ValueError(_("The authorization took too long; start it again."))
         return payload
 
 
@@ -96,9 +101,9 @@ def portal_blueprint(entra) -> Blueprint:
             if job_id is not None:
                 sync.get_job(sp_id, job_id)
         except SyncError as exc:
-            return page("Authorization failed", exc.message, exc.status)
+            return page(_("Authorization failed"), exc.message, exc.status)
         if sp.synchronization_template_id != "gotomeeting":
-            return page("Authorization failed", "This application uses a Secret Token, not Authorize.", 400)
+            return page(_("Authorization failed"), _("This application uses a Secret Token, not Authorize."), 400)
         secrets = sync.secrets(sp_id)
         query = urlencode({"client_id": entra.config.gotomeeting_client_id, "response_type": "code",
                            "redirect_uri": callback_url(), "state": signer.issue(sp_id, job_id)})
@@ -109,26 +114,26 @@ def portal_blueprint(entra) -> Blueprint:
         try:
             state = signer.redeem(request.args.get("state"))
         except (ValueError, KeyError, json.JSONDecodeError) as exc:
-            return page("Authorization failed", str(exc) if isinstance(exc, ValueError) else
-                        "The state parameter is malformed.", 400)
+            return page(_("Authorization failed"), str(exc) if isinstance(exc, ValueError) else
+                        _("The state parameter is malformed."), 400)
         error = request.args.get("error")
         if error:
             description = request.args.get("error_description") or ""
-            return page("Authorization failed",
-                        f"GoToMeeting answered '{error}'" + (f": {description}" if description else "."), 400)
+            answered = _("GoToMeeting answered '%(error)s'", error=error)
+            return page(_("Authorization failed"), answered + (f": {description}" if description else "."), 400)
         code = request.args.get("code")
         if not code:
-            return page("Authorization failed", "GoToMeeting returned neither a code nor an error.", 400)
+            return page(_("Authorization failed"), _("GoToMeeting returned neither a code nor an error."), 400)
         sp_id = state["sp"]
         try:
             secrets = sync.secrets(sp_id)
             tokens = exchange(sync, secrets["Oauth2TokenExchangeUri"],
                               {"grant_type": "authorization_code", "code": code, "redirect_uri": callback_url()})
         except SyncError as exc:
-            return page("Authorization failed", exc.message, exc.status)
+            return page(_("Authorization failed"), exc.message, exc.status)
         except CredentialError as exc:
-            return page("Authorization failed", f"GoToMeeting refused the authorization code. {exc}", 400)
+            return page(_("Authorization failed"), _("GoToMeeting refused the authorization code.") + f" {exc}", 400)
         sync.store_secrets(sp_id, token_secrets(tokens, entra.lab.clock.now()))
-        return page("Authorization succeeded", "You can close this window.")
+        return page(_("Authorization succeeded"), _("You can close this window."), authorized=True)
 
     return bp

@@ -32,8 +32,13 @@ PORTAL_RESTART = ("Watermark", "Escrows", "QuarantineState")
 
 DEFAULT_INTERVAL = timedelta(minutes=40)
 DEFAULT_SETTINGS = {"QuarantineTooManyDeletesThreshold": "500"}
-#: Job settings a ``PATCH jobs/{id}`` may change, each with the check its value must pass.
-SETTING_CHECKS = {"QuarantineTooManyDeletesThreshold": lambda v: v.isdigit()}
+#: Job settings a ``PATCH jobs/{id}`` may change: the check its value must pass, and what the value must be.
+#: ``QuarantineTooManyDeletes`` (Graph's keyValuePair names) is the portal's "Prevent accidental deletion";
+#: absent, it is on.
+SETTING_CHECKS = {
+    "QuarantineTooManyDeletesThreshold": (lambda v: v.isascii() and v.isdigit(), "a non-negative integer as a string"),
+    "QuarantineTooManyDeletes": (lambda v: v in ("true", "false"), "\"true\" or \"false\""),
+}
 
 
 class SyncError(Exception):
@@ -288,8 +293,9 @@ def parse_job_settings(body: Any) -> dict[str, str]:
     """``{"synchronizationJobSettings": [{"name", "value"}…]}`` (a ``PATCH jobs/{id}``) -> the settings.
 
     Simulator choice: Graph does not document updating a job; the lab accepts this one property so that
-    the accidental-deletion threshold (``QuarantineTooManyDeletesThreshold``, a non-negative integer as a
-    string) can be set as the portal does. Nothing is stored when any pair is wrong."""
+    the accidental-deletion prevention (``QuarantineTooManyDeletes``, "true" or "false") and its threshold
+    (``QuarantineTooManyDeletesThreshold``, a non-negative integer as a string) can be set as the portal
+    does. Nothing is stored when any pair is wrong."""
     shape = "The request body must be {\"synchronizationJobSettings\": [{\"name\": ..., \"value\": ...}]}."
     if not isinstance(body, dict) or set(body) - {"synchronizationJobSettings", "@odata.type"} \
             or not isinstance(body.get("synchronizationJobSettings"), list):
@@ -302,9 +308,9 @@ def parse_job_settings(body: Any) -> dict[str, str]:
         if name not in SETTING_CHECKS:
             raise SyncError(400, f"The job setting '{name}' is not supported. Supported: "
                                  f"{', '.join(SETTING_CHECKS)}.", "BadRequest")
-        if not isinstance(value, str) or not SETTING_CHECKS[name](value):
-            raise SyncError(400, f"The value of the job setting '{name}' must be a non-negative integer as a "
-                                 "string.", "BadRequest")
+        check, expected = SETTING_CHECKS[name]
+        if not isinstance(value, str) or not check(value):
+            raise SyncError(400, f"The value of the job setting '{name}' must be {expected}.", "BadRequest")
         out[name] = value
     return out
 
