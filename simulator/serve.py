@@ -95,6 +95,7 @@ class RunningLab:
             "gotomeeting": {
                 "baseUrl": self.gotomeeting.url,
                 "scimUrl": f"{self.gotomeeting.url}/scim/v2",
+                "adminCenterUrl": f"{self.gotomeeting.url}/admin-center/",
                 "admin": {"email": goto_cfg.admin.email, "password": goto_cfg.admin.password},
                 "member": {"email": goto_cfg.member.email, "password": goto_cfg.member.password},
                 "scimToken": self.scim_token,
@@ -187,6 +188,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  portal     {e['portalUrl']}  admin {e['portalAdmin']['userPrincipalName']} / "
           f"{e['portalAdmin']['password']}")
     print(f"GoToMeeting  {g['baseUrl']}   SCIM {g['scimUrl']}")
+    print(f"  Admin Center {g['adminCenterUrl']}")
     print(f"  admin      {g['admin']['email']} / {g['admin']['password']}")
     print(f"  member     {g['member']['email']} / {g['member']['password']}")
     print(f"  SCIM token {g['scimToken']}")

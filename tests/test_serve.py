@@ -27,7 +27,7 @@ STOP_TIMEOUT = 5
 DESCRIBE_KEYS = {"entra", "gotomeeting", "caBundle", "clock", "seed"}
 ENTRA_KEYS = {"baseUrl", "tenantId", "tenantDomain", "authority", "graphUrl", "clientId", "clientSecret",
               "portalUrl", "portalAdmin"}
-GOTO_KEYS = {"baseUrl", "scimUrl", "admin", "member", "scimToken"}
+GOTO_KEYS = {"baseUrl", "scimUrl", "adminCenterUrl", "admin", "member", "scimToken"}
 #: Every option SPEC §2 names, and --describe (SPEC §5).
 SPEC_OPTIONS = ("--host", "--entra-port", "--gotomeeting-port", "--seed", "--users", "--groups", "--tls",
                 "--clock", "--time-scale", "--describe")
@@ -113,6 +113,7 @@ def check_shape(described: dict) -> None:
     assert isinstance(described["gotomeeting"]["scimToken"], str) and described["gotomeeting"]["scimToken"]
     g = described["gotomeeting"]
     assert g["scimUrl"] == f"{g['baseUrl']}/scim/v2"
+    assert g["adminCenterUrl"] == f"{g['baseUrl']}/admin-center/"
     e = described["entra"]
     assert e["authority"] == f"{e['baseUrl']}/{e['tenantId']}"
     assert g["admin"]["email"].endswith("@" + e["tenantDomain"])
@@ -168,6 +169,9 @@ def test_serve_runs_the_lab_described_by_its_describe_file(tmp_path):
 
         authorize_gotomeeting(described)
         assert "Entra ID" in lab.output() and described["entra"]["clientId"] in lab.output()
+        center = Browser().open(described["gotomeeting"]["adminCenterUrl"])
+        assert center.status == 200 and "GoTo Admin Center" in center.text, center.text[:300]
+        assert described["gotomeeting"]["adminCenterUrl"] in lab.output()
 
         code, took = lab.terminate()
         assert code == 0, lab.output()
@@ -233,7 +237,7 @@ def test_the_same_seed_serves_the_same_lab(tmp_path):
 
         def without_addresses(described: dict) -> dict:
             copy = json.loads(json.dumps(described))
-            for part, keys in (("entra", ("baseUrl", "authority", "graphUrl", "portalUrl")), ("gotomeeting", ("baseUrl", "scimUrl"))):
+            for part, keys in (("entra", ("baseUrl", "authority", "graphUrl", "portalUrl")), ("gotomeeting", ("baseUrl", "scimUrl", "adminCenterUrl"))):
                 for key in keys:
                     copy[part].pop(key)
             copy.pop("caBundle")

@@ -14,6 +14,7 @@ import binascii
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
 
 from ..core.errors import LabHTTPError, json_response, oauth_error
 from .oauth import AuthorizationRequest, OAuthError
@@ -64,6 +65,17 @@ def _start(oauth, params: dict[str, list[str]]) -> AuthorizationRequest | Respon
 
 def _login_page(auth: AuthorizationRequest, *, error: str | None = None, email: str = "") -> Response:
     return _page("oauth_login.html", auth=auth, error=error, email=email)
+
+
+def password_sign_in(goto, email: str, password: str, auth: AuthorizationRequest | None = None):
+    """The account check of GoTo's sign-in page (the OAuth popup's and the Admin Center's):
+    ``(user, None)``, or ``(None, the page's error text)``."""
+    if goto.sso.password_sign_in_blocked(email):
+        return None, _("Your company requires you to sign in with your company ID (single sign-on).")
+    user = goto.oauth.sign_in(auth, email, password)
+    if user is None:
+        return None, _("Invalid email or password")
+    return user, None
 
 
 def _client_credentials() -> tuple[str | None, str | None, bool]:
@@ -146,12 +158,9 @@ def oauth_blueprint(goto) -> Blueprint:
         if request.form.get("action") == "deny":
             return _error_redirect(auth, "access_denied", "The user denied the authorization request.")
         email = request.form.get("email", "")
-        if goto.sso.password_sign_in_blocked(email):
-            return _login_page(auth, error="Your company requires you to sign in with your company ID "
-                                           "(single sign-on).", email=email)
-        user = oauth.sign_in(auth, email, request.form.get("password", ""))
+        user, error = password_sign_in(goto, email, request.form.get("password", ""), auth)
         if user is None:
-            return _login_page(auth, error="Invalid email or password", email=email)
+            return _login_page(auth, error=error, email=email)
         return _redirect_to_client(auth.redirect_uri, {"code": oauth.issue_code(auth, user),
                                                        "state": auth.state})
 

@@ -48,7 +48,12 @@ MAX_CERTIFICATES = 5
 
 
 class SsoSettingsError(ValueError):
-    """A settings request that cannot be applied (400 in the admin API's envelope)."""
+    """A settings request that cannot be applied (400 in the admin API's envelope); ``field`` names the
+    settings field at fault (``signInUrl``, ``certificates``...), None when it is the request as a whole."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class AcsRefusal(Exception):
@@ -74,13 +79,13 @@ class TrustedCertificate(DerCertificate):
 
 def trusted(text: Any) -> TrustedCertificate:
     if not isinstance(text, str) or not text.strip() or len(text) > 64 * 1024:
-        raise SsoSettingsError("certificate must be a PEM or base64 DER X.509 certificate")
+        raise SsoSettingsError("certificate must be a PEM or base64 DER X.509 certificate", "certificates")
     from cryptography.hazmat.primitives import serialization
 
     try:
         cert = load_certificate(text)
     except SamlFormatError as exc:
-        raise SsoSettingsError(str(exc)) from None
+        raise SsoSettingsError(str(exc), "certificates") from None
     return TrustedCertificate(der=cert.public_bytes(serialization.Encoding.DER), subject=cert.subject.rfc4514_string(),
                               not_after=cert.not_valid_after_utc)
 
@@ -119,7 +124,7 @@ def _url(value: Any, name: str, *, required: bool) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > 2048 or urlsplit(value).scheme not in ("http", "https") \
             or not urlsplit(value).netloc:
-        raise SsoSettingsError(f"{name} must be an absolute http(s) URL")
+        raise SsoSettingsError(f"{name} must be an absolute http(s) URL", name)
     return value
 
 
@@ -199,24 +204,25 @@ class ServiceProvider:
             raise SsoSettingsError(f"unknown field '{unknown[0]}' for mode {mode!r}")
         required = body.get("ssoRequired", False)
         if not isinstance(required, bool):
-            raise SsoSettingsError("ssoRequired must be true or false")
+            raise SsoSettingsError("ssoRequired must be true or false", "ssoRequired")
         idp = IdentityProvider(mode=mode, sso_required=required)
         if mode == "manual":
             idp.sign_in_url = _url(body.get("signInUrl"), "signInUrl", required=True)
             idp.sign_out_url = _url(body.get("signOutUrl"), "signOutUrl", required=False)
             entity = body.get("entityId")
             if not isinstance(entity, str) or not entity.strip() or len(entity) > 1024:
-                raise SsoSettingsError("entityId must be the identity provider's entity ID")
+                raise SsoSettingsError("entityId must be the identity provider's entity ID", "entityId")
             idp.entity_id = entity.strip()
             certs = body.get("certificates", [])
             if not isinstance(certs, list) or len(certs) > MAX_CERTIFICATES:
-                raise SsoSettingsError(f"certificates must be a list of at most {MAX_CERTIFICATES} certificates")
+                raise SsoSettingsError(f"certificates must be a list of at most {MAX_CERTIFICATES} certificates",
+                                       "certificates")
             idp.certificates = _unique([trusted(c) for c in certs])
         elif mode == "automatic":
             idp.metadata_url = _url(body.get("metadataUrl"), "metadataUrl", required=True)
             self._apply_metadata(idp)
         elif required:
-            raise SsoSettingsError("ssoRequired needs an identity provider")
+            raise SsoSettingsError("ssoRequired needs an identity provider", "ssoRequired")
         with self._lock:
             self.idp = idp
             return idp.to_json()
@@ -233,8 +239,11 @@ class ServiceProvider:
         try:
             raw = self.fetch(idp.metadata_url)
         except OSError as exc:
-            raise SsoSettingsError(f"the metadata URL could not be read: {exc}") from None
-        found = read_idp_metadata(raw)
+            raise SsoSettingsError(f"the metadata URL could not be read: {exc}", "metadataUrl") from None
+        try:
+            found = read_idp_metadata(raw)
+        except SsoSettingsError as exc:
+            raise SsoSettingsError(str(exc), "metadataUrl") from None
         idp.entity_id, idp.sign_in_url = found["entityId"], found["signInUrl"]
         idp.sign_out_url, idp.certificates = found["signOutUrl"], _unique(found["certificates"])[:MAX_CERTIFICATES]
         idp.metadata_read = self._clock.now()
@@ -246,7 +255,7 @@ class ServiceProvider:
                 raise SsoSettingsError("configure the identity provider first")
             if cert.thumbprint not in {c.thumbprint for c in self.idp.certificates}:
                 if len(self.idp.certificates) >= MAX_CERTIFICATES:
-                    raise SsoSettingsError(f"at most {MAX_CERTIFICATES} verification certificates")
+                    raise SsoSettingsError(f"at most {MAX_CERTIFICATES} verification certificates", "certificates")
                 self.idp.certificates.append(cert)
             return self.idp.to_json()
 
