@@ -26,11 +26,12 @@ Sign-in pages (HTML; refusals are pages with the AADSTS code, request id and tim
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 
 from ...core.appbase import read_json
 from ...core.clock import iso
 from ...core.errors import LabHTTPError, json_response
+from ...core.pages import page
 from ..apps.model import AppsError
 from ..graph import graph_json, odata_context, render_graph_error
 from ..portal.pages import safe_next
@@ -39,42 +40,11 @@ from .model import SingleSignOn, SsoConfigError, SsoError
 SESSION_COOKIE = "ESTSAUTH"
 WRITE_APPS = "Application.ReadWrite.All"
 
-TEXTS = {
-    "en": {"sign_in": "Sign in", "user": "Email, phone, or Skype", "password": "Password",
-           "next": "Sign in", "trouble": "Sorry, but we're having trouble signing you in.",
-           "my_apps": "My Apps", "no_apps": "No apps are assigned to you.", "sign_out": "Sign out",
-           "continue": "Script is disabled. Click Submit to continue.", "submit": "Submit",
-           "signed_in_as": "Signed in as", "incorrect": "Your account or password is incorrect.",
-           "details": "Troubleshooting details", "request_id": "Request Id", "timestamp": "Timestamp",
-           "app": "App", "roles": "Roles", "working": "Working..."},
-    "de": {"sign_in": "Anmelden", "user": "E-Mail, Telefon oder Skype", "password": "Kennwort",
-           "next": "Anmelden", "trouble": "Bei der Anmeldung ist leider ein Problem aufgetreten.",
-           "my_apps": "Meine Apps", "no_apps": "Ihnen sind keine Apps zugewiesen.", "sign_out": "Abmelden",
-           "continue": "Skripts sind deaktiviert. Klicken Sie auf \"Senden\", um fortzufahren.",
-           "submit": "Senden", "signed_in_as": "Angemeldet als",
-           "incorrect": "Ihr Konto oder Kennwort ist falsch.", "details": "Details zur Problembehandlung",
-           "request_id": "Anforderungs-ID", "timestamp": "Zeitstempel", "app": "App", "roles": "Rollen",
-           "working": "Wird ausgeführt..."},
-}
-
-
-def language() -> str:
-    chosen = (request.args.get("mkt") or request.form.get("mkt") or "").lower()
-    if chosen.startswith("de"):
-        return "de"
-    if chosen:
-        return "en"
-    best = request.accept_languages.best_match(["en", "de"], default="en")
-    return best or "en"
-
 
 def _page(template: str, status: int = 200, **context) -> Response:
-    lang = language()
-    body = render_template(template, t=TEXTS[lang], lang=lang, **context)
-    resp = Response(body, status=status, content_type="text/html; charset=utf-8")
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers["X-Frame-Options"] = "DENY"
-    return resp
+    """A sign-in page in the request's language (``mkt``, ``lang``, the cookie or Accept-Language; texts
+    from the ``sso`` message catalogue)."""
+    return page(template, status, **context)
 
 
 def sso_blueprints(entra) -> tuple[Blueprint, Blueprint]:
