@@ -121,7 +121,8 @@ FAULT_EXPLANATIONS = {
     "A created user is on the target [legacy]": ("rfc7644-3.3", "create-without-id"),
 }
 
-pytestmark = pytest.mark.slow
+#: One worker makes the module's run (the module fixture would make it on each worker).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explanations")]
 
 
 @pytest.fixture(scope="module")

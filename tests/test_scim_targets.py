@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from fixtures import scim_targets
+
 ROOT = Path(__file__).resolve().parent.parent
 SCIM_JSON = "application/scim+json"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -19,6 +21,9 @@ CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEEDED = ["Some.One@vendor.example", "other@vendor.example"]
+
+#: One worker starts the module's servers (the module fixture would start them on each worker).
+pytestmark = pytest.mark.xdist_group("scim-targets")
 
 
 class Target:
@@ -321,8 +326,10 @@ def test_hang(targets):
     assert time.monotonic() - started < 4
 
 
-def test_bad_options_exit_2():
+def test_bad_options_exit_2(capsys):
+    """The command line is parsed before anything starts: in this process, as ``python -m`` parses it."""
     for options in (["--bug", "nope"], ["--token", "two words"], ["--port", "x"]):
-        done = subprocess.run([sys.executable, "-m", "fixtures.scim_targets", *options], cwd=ROOT,
-                              capture_output=True, text=True, timeout=10)
-        assert done.returncode == 2 and "usage" in done.stderr.lower(), done.stderr
+        with pytest.raises(SystemExit) as ended:
+            scim_targets.main(options)
+        stderr = capsys.readouterr().err
+        assert ended.value.code == 2 and "usage" in stderr.lower(), stderr
