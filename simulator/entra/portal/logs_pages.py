@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from ...core.clock import iso
@@ -69,22 +70,25 @@ class LogFilterForm(FlaskForm):
         csrf = False
 
     date_range = SelectField(_l("Date"), default="all", choices=[
-        ("all", _l("All")), ("24h", _l("Last 24 hours")), ("7d", _l("Last 7 days")), ("30d", _l("Last 30 days")),
-        ("custom", _l("Custom time interval"))])
+        SelectChoice("all", _l("All")), SelectChoice("24h", _l("Last 24 hours")),
+        SelectChoice("7d", _l("Last 7 days")), SelectChoice("30d", _l("Last 30 days")),
+        SelectChoice("custom", _l("Custom time interval"))])
     date_from = StringField(_l("From (UTC)"), validators=[Optional(), Length(max=32)],
                             render_kw={"type": "datetime-local"})
     date_to = StringField(_l("To (UTC)"), validators=[Optional(), Length(max=32)], render_kw={"type": "datetime-local"})
     status = SelectField(_l("Status"), default="", choices=[
-        ("", _l("All")), ("success", _l("Success")), ("failure", _l("Failure")), ("skipped", _l("Skipped")),
-        ("warning", _l("Warning"))])
+        SelectChoice("", _l("All")), SelectChoice("success", _l("Success")), SelectChoice("failure", _l("Failure")),
+        SelectChoice("skipped", _l("Skipped")), SelectChoice("warning", _l("Warning"))])
     action = SelectField(_l("Action"), default="", choices=[
-        ("", _l("All")), ("create", _l("Create")), ("update", _l("Update")), ("delete", _l("Delete")),
-        ("disable", _l("Disable")), ("stagedDelete", _l("Staged delete")), ("other", _l("Other"))])
+        SelectChoice("", _l("All")), SelectChoice("create", _l("Create")), SelectChoice("update", _l("Update")),
+        SelectChoice("delete", _l("Delete")), SelectChoice("disable", _l("Disable")),
+        SelectChoice("stagedDelete", _l("Staged delete")), SelectChoice("other", _l("Other"))])
     identity = StringField(_l("Identity"), validators=[Length(max=SEARCH_MAX, message=_l(
         "Enter at most 256 characters."))])
     job_id = StringField(_l("Job ID"), validators=[Length(max=SEARCH_MAX, message=_l(
         "Enter at most 256 characters."))])
-    page_size = SelectField(_l("Rows per page"), default=PAGE_SIZES[0], choices=[(s, s) for s in PAGE_SIZES])
+    page_size = SelectField(_l("Rows per page"), default=PAGE_SIZES[0],
+                            choices=[SelectChoice(size) for size in PAGE_SIZES])
 
     def _moment(self, field) -> datetime | None:
         if not field.data:
