@@ -9,4 +9,5 @@ pytest_plugins = [
     "steps.sso_steps",
     "fixtures.browser",
     "steps.portal_steps",
+    "steps.portal_provisioning_steps",
 ]
