@@ -9,5 +9,6 @@ pytest_plugins = [
     "steps.sso_steps",
     "fixtures.browser",
     "steps.portal_steps",
+    "steps.portal_gotomeeting_steps",
     "steps.portal_provisioning_steps",
 ]
