@@ -9,6 +9,7 @@ pytest_plugins = [
     "steps.sso_steps",
     "fixtures.browser",
     "steps.portal_steps",
+    "steps.portal_mappings_steps",
     "steps.portal_gotomeeting_steps",
     "steps.portal_provisioning_steps",
 ]

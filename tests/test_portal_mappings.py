@@ -263,7 +263,8 @@ def test_the_pages_speak_german_with_the_tutorials_words(portal):
     _, doc = portal.get(lang="de")
     page = text(doc)
     for words in ("Attributzuordnungen", "Speichern", "Verwerfen", "Rangfolge für Abgleich", "Aktiviert",
-                  "Neue Zuordnung hinzufügen", "Erstellen: Ja", "Alle Datensätze"):
+                  "Neue Zuordnung hinzufügen", "Erstellen: Ja", "Alle Datensätze",
+                  "Microsoft Entra-Benutzer mit GoToMeeting synchronisieren"):
         assert words in page, words
     assert doc.xpath("//html/@lang") == ["de"]
     _, doc = portal.get("/attributes/0", lang="de")

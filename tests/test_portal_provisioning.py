@@ -4,6 +4,7 @@ CSRF token, shows its validation errors next to the field and changes nothing wh
 page saves is what the synchronization API reads; English and German."""
 from __future__ import annotations
 
+import json
 import re
 import socket
 
@@ -423,3 +424,31 @@ def test_a_job_setting_the_api_does_not_know_is_refused(portal):
     resp = portal.graph.patch(path, json={"synchronizationJobSettings": [{"name": "QuarantineTooManyDeletes",
                                                                            "value": "maybe"}]})
     assert resp.status_code == 400 and '"true" or "false"' in resp.get_json()["error"]["message"]
+
+
+def test_unticking_prevent_accidental_deletion_lets_deletions_past_the_threshold_through(portal, target):
+    scim, url = target
+    sp = portal.scim
+    portal.get_started(sp)
+    role = next(r.id for r in sp.app_roles if r.display_name == "User")
+    assignments = []
+    for name in ("Ann.One", "Bob.Two"):
+        upn = f"{name.lower()}.{sp.id[:8]}@{portal.entra.config.tenant_domain}"
+        user = portal.graph.post("/v1.0/users", json={
+            "accountEnabled": True, "displayName": name, "mailNickname": upn.split("@")[0], "userPrincipalName": upn,
+            "passwordProfile": {"password": "Passw0rd!Passw0rd"}}).get_json()
+        assignments.append(portal.graph.post(f"/v1.0/servicePrincipals/{sp.id}/appRoleAssignedTo", json={
+            "principalId": user["id"], "resourceId": sp.id, "appRoleId": role}).get_json()["id"])
+    assert portal.post(sp, tenant_url=url, secret_token=scim.token, deletion_threshold="1",
+                       status="on").status_code == 303
+    job_id = portal.job(sp)["id"]
+    portal.entra.sync.run_job_now(job_id)
+    assert len(scim.dump()["Users"]) == 2
+    assert portal.post(sp, tenant_url=url, deletion_threshold="1", prevent_deletions=None,
+                       status="on").status_code == 303
+    for assignment in assignments:
+        assert portal.graph.delete(f"/v1.0/servicePrincipals/{sp.id}/appRoleAssignedTo/{assignment}").status_code == 204
+    portal.entra.sync.run_job_now(job_id)
+    status = portal.job(sp)["status"]
+    assert status["code"] == "Active" and status["quarantine"] is None
+    assert [json.loads(u)["active"] for u in scim.dump()["Users"].values()] == [False, False]

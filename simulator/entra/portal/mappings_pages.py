@@ -256,6 +256,12 @@ def register(bp, entra) -> None:
             return bp.route(base + rule, methods=list(methods))(admin_page(located))
         return wrap
 
+    def mapping_name(loc: Located) -> str:
+        """The object mapping's name, in the page's language when a catalogue has it (the templates'
+        names, such as "Synchronize Microsoft Entra users to GoToMeeting")."""
+        name = str(loc.object_mapping.get("name") or loc.object_mapping.get("sourceObjectName") or "")
+        return _(name) if name else name
+
     def here(loc: Located) -> dict:
         """The URL arguments of this object mapping's pages."""
         args = {"sp_id": loc.sp.id, "mapping_id": loc.index}
@@ -298,7 +304,8 @@ def register(bp, entra) -> None:
             form = SaveMappingForm(enabled="yes" if loc.object_mapping.get("enabled", True) else "no")
         flow_types = {w.strip() for w in str(loc.object_mapping.get("flowTypes") or "").split(",")}
         return page("portal/mapping_attributes.html", status, sp=loc.sp, section_title=_("Attribute Mapping"),
-                    loc=loc, here=here(loc), rows=rows, unsaved=held is not None, form=form,
+                    loc=loc, mapping_name=mapping_name(loc), here=here(loc), rows=rows, unsaved=held is not None,
+                    form=form,
                     discard_form=ConfirmForm(), save_error=error,
                     actions=[(label, word in flow_types) for word, label in ACTIONS],
                     scope=scope_summary(loc.object_mapping.get("scope")),
@@ -376,8 +383,8 @@ def register(bp, entra) -> None:
                 return redirect(url_for("entra_portal_pages.attribute_mappings", **here(loc)), 303)
         status = 400 if request.method == "POST" else 200
         title = _("Edit Attribute") if current is not None else _("Add Attribute")
-        return page("portal/attribute_edit.html", status, sp=loc.sp, section_title=title, loc=loc,
-                    here=here(loc), form=form, row_index=row_index,
+        return page("portal/attribute_edit.html", status, sp=loc.sp, section_title=title,
+                    mapping_name=mapping_name(loc), here=here(loc), form=form, row_index=row_index,
                     problems=problems)
 
     def checked_row(loc: Located, form: AttributeMappingForm, rows: list[Row], row_index: int | None,
