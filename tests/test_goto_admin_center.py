@@ -399,3 +399,15 @@ def test_the_oauth_sign_in_page_in_english_and_german(center):
     assert "Ungültige E-Mail-Adresse oder ungültiges Kennwort" in text_of(wrong)
     error = center.app.test_client().get("/oauth/authorize?client_id=unknown&mkt=de-DE")
     assert error.status_code == 400 and "Wir können Sie nicht anmelden" in text_of(error)
+
+
+def test_entras_sign_in_pages_follow_mkt_then_the_browser():
+    from simulator.entra.app import create_app as create_entra
+
+    entra = create_entra({}, Lab(seed=5)).test_client()
+    german = entra.get("/myapps?mkt=de-DE", headers={"Accept-Language": "en-US"})
+    assert all(w in text_of(german) for w in ("Anmelden", "E-Mail, Telefon oder Skype", "Kennwort"))
+    assert html(german).get("lang") == "de" and page_form(german, 0)["lang"] == "de"
+    english = entra.get("/myapps?mkt=en-US", headers={"Accept-Language": "de-DE"})
+    assert "Email, phone, or Skype" in text_of(english) and "Kennwort" not in text_of(english)
+    assert "Kennwort" in text_of(entra.get("/myapps", headers={"Accept-Language": "de-DE,de;q=0.9"}))
