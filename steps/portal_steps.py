@@ -26,7 +26,8 @@ def expect(locator):
 
 
 def _exact(text: str) -> re.Pattern:
-    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+    # Playwright writes a pattern into its selector as /source/ without escaping "/" ("Add user/group").
+    return re.compile(rf"^\s*{re.escape(text).replace('/', chr(92) + '/')}\s*$")
 
 
 def _sign_in(ui: UI, url: str, login: str, password: str) -> None:
