@@ -10,6 +10,7 @@ pytest_plugins = [
     "fixtures.browser",
     "steps.portal_steps",
     "steps.portal_mappings_steps",
+    "steps.portal_apps_steps",
     "steps.portal_gotomeeting_steps",
     "steps.portal_provisioning_steps",
 ]
