@@ -348,6 +348,25 @@ class Lab:
         """Entra's lab settings (``GET`` with no values, ``PUT`` with some)."""
         return self.admin("PUT", "/settings", json=values) if values else self.admin("GET", "/settings")
 
+    def seed(self, users: int = 0, groups: int = 0) -> dict:
+        """Add a Faker tenant of ``users`` users and ``groups`` groups (the lab's bulk seeding path)."""
+        return self.admin("POST", "/seed", json={"users": users, "groups": groups})
+
+    def metrics(self, since: int = 0, limit: int | None = None) -> dict:
+        """Wall-clock samples of the requests Entra sent (lab setting ``requestMetrics``) from ``since``, as
+        columns (``t``, ``latency``, ``op``, ``status``, ``attempt``), ``next`` and the cycle's ``progress``."""
+        params = {"since": since} | ({"limit": limit} if limit is not None else {})
+        return self.admin("GET", "/metrics", params=params)
+
+    def clear_metrics(self) -> None:
+        self.admin("DELETE", "/metrics")
+
+    def seats(self, total: int | None = None) -> dict:
+        """GoToMeeting's licences (``{"total", "used", "free"}``); ``total`` sets how many there are."""
+        if total is None:
+            return self.admin("GET", "/seats", side="gotomeeting")
+        return self.admin("PUT", "/seats", side="gotomeeting", json={"total": total})
+
     def quirks(self, **switches: bool) -> dict:
         return self.admin("PUT", "/quirks", side="gotomeeting", json=switches)
 
@@ -375,6 +394,15 @@ class Lab:
             self.graph.post(f"/groups/{group['id']}/members/$ref",
                             {"@odata.id": f"{self.graph_url}/directoryObjects/{member}"})
         return group
+
+    def add_members(self, group_id: str, member_ids: list[str]) -> None:
+        """Add members to a group, 20 in one request (``members@odata.bind``, as Graph allows)."""
+        for i in range(0, len(member_ids), 20):
+            self.graph.patch(f"/groups/{group_id}", {"members@odata.bind": [
+                f"{self.graph_url}/directoryObjects/{m}" for m in member_ids[i:i + 20]]})
+
+    def remove_member(self, group_id: str, member_id: str) -> None:
+        self.graph.delete(f"/groups/{group_id}/members/{member_id}/$ref")
 
     # -- the apps ----------------------------------------------------------------------------------------
     def add_app(self, template: str = GALLERY_APP, display_name: str | None = None) -> "App":
@@ -506,6 +534,16 @@ class App:
 
     def pause(self) -> None:
         self.lab.graph.ok("POST", self._job("/pause"))
+
+    def job_settings(self, **values: str) -> None:
+        """Set the job's ``synchronizationJobSettings`` (``QuarantineTooManyDeletesThreshold="20"``...)."""
+        self.lab.graph.patch(self._job(), {"synchronizationJobSettings": [
+            {"name": k, "value": v} for k, v in values.items()]})
+
+    def restart(self, reset_scope: str | None = None) -> None:
+        """Restart the job (``reset_scope`` as Graph takes it, e.g. "ForceDeletes"; None: the portal's)."""
+        body = {"criteria": {"resetScope": reset_scope}} if reset_scope else None
+        self.lab.graph.ok("POST", self._job("/restart"), json=body)
 
     def run_cycle(self) -> dict:
         """One provisioning cycle now: its summary."""
