@@ -452,3 +452,19 @@ def test_unticking_prevent_accidental_deletion_lets_deletions_past_the_threshold
     status = portal.job(sp)["status"]
     assert status["code"] == "Active" and status["quarantine"] is None
     assert [json.loads(u)["active"] for u in scim.dump()["Users"].values()] == [False, False]
+
+
+def test_saving_an_app_without_a_job_asks_for_get_started_and_creates_nothing(portal):
+    page = portal.get(portal.goto).get_data(as_text=True)  # the Get started page: its CSRF token
+    resp = portal.client.post(portal.url(portal.goto), data={"csrf_token": _csrf(page), "mode": "Automatic",
+                                                             "action": "save"})
+    assert resp.status_code == 409
+    assert "This application has no provisioning configuration: select Get started first." in _text(resp)
+    assert portal.entra.sync.list_jobs(portal.goto.id) == []
+
+
+def test_the_menu_marks_provisioning_after_a_refused_save(portal):
+    portal.get_started(portal.goto)
+    resp = portal.post(portal.goto, deletion_threshold="x")
+    tree = lxml_html.fromstring(resp.get_data(as_text=True))
+    assert tree.xpath('//nav[@class="blade-menu"]//a[@aria-current="page"]/text()') == ["Provisioning"]

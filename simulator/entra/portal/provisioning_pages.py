@@ -149,12 +149,15 @@ def register(bp, entra) -> None:
         return page("portal/provisioning.html", status, **context)
 
     # -- the pages -----------------------------------------------------------------------------------
-    @bp.get("/portal/enterprise-apps/<sp_id>/provisioning")
+    @bp.route("/portal/enterprise-apps/<sp_id>/provisioning", methods=["GET", "POST"])
     @admin_page
     def provisioning(sp_id: str):
+        """The page (GET), Save and Test Connection (POST: one endpoint, so the menu marks it either way)."""
         sp = service_principal(sp_id)
         if sp is None:
             return missing(sp_id)
+        if request.method == "POST":
+            return submit(sp)
         return render(sp, the_job(sp.id))
 
     @bp.post("/portal/enterprise-apps/<sp_id>/provisioning/get-started")
@@ -173,12 +176,7 @@ def register(bp, entra) -> None:
                 return render(sp, None, status=exc.status, notes=[(NOTE_ERROR, exc.message, [])])
         return redirect(url_for("entra_portal_pages.provisioning", sp_id=sp.id), 303)
 
-    @bp.post("/portal/enterprise-apps/<sp_id>/provisioning")
-    @admin_page
-    def provisioning_save(sp_id: str):
-        sp = service_principal(sp_id)
-        if sp is None:
-            return missing(sp_id)
+    def submit(sp):
         job = the_job(sp.id)
         form = ProvisioningForm()
         if job is None:
