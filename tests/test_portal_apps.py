@@ -402,3 +402,9 @@ def test_an_assignment_made_over_graph_shows_on_the_page(admin, entra, graph, sp
         ("Alex Wilber", "User", "Default Access")]
     assert "No application assignments found" in text(admin.get(
         f"/portal/enterprise-apps/{sp.id}/users-and-groups?search=simon"))
+
+
+def test_an_enterprise_apps_search_without_a_match_says_so_in_german(admin_de):
+    html = text(admin_de.get("/portal/enterprise-apps?search=no-such-app"))
+    assert "0 Anwendungen gefunden" in html and "Keine Anwendungen gefunden" in html
+    assert 'href="/portal/enterprise-apps/gallery">Neue Anwendung</a>' in html
