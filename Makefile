@@ -13,7 +13,7 @@ TEST_JOBS ?= 2
 TAGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv test conformance cleanup serve bench steps translations lint clean
+.PHONY: venv test conformance cleanup rehearse serve bench steps translations lint clean
 
 venv: $(STAMP)
 
@@ -41,6 +41,16 @@ conformance: $(STAMP)
 cleanup: $(STAMP)
 	$(BIN)/python -m simulator cleanup --run-id "$(RUN_ID)" --target-url "$(TARGET_URL)" --token "$(TARGET_TOKEN)" \
 		$(if $(TARGET_CA),--ca "$(TARGET_CA)")
+
+# Load rehearsal (SPEC §10): Entra's initial cycle, a day of incremental cycles and a mass unassignment
+# against TARGET_URL/TARGET_TOKEN (vendor mode; default: the lab's GoToMeeting), report in reports/rehearsal/.
+# USERS=… GROUPS=… CYCLES=… CONCURRENCY=… RATE=… [TARGET_CA=…] [REHEARSE_ARGS=…]
+USERS ?= 10000
+rehearse: $(STAMP)
+	$(BIN)/python -m simulator rehearse --users "$(USERS)" $(if $(GROUPS),--groups "$(GROUPS)") \
+		$(if $(CYCLES),--cycles "$(CYCLES)") $(if $(CONCURRENCY),--concurrency "$(CONCURRENCY)") \
+		$(if $(RATE),--rate "$(RATE)") $(if $(TARGET_URL),--target-url "$(TARGET_URL)" --token "$(TARGET_TOKEN)") \
+		$(if $(TARGET_CA),--ca "$(TARGET_CA)") $(REHEARSE_ARGS)
 
 # The step catalogue docs/STEPS.md, generated from the step definitions.
 steps: $(STAMP)
