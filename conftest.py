@@ -13,4 +13,5 @@ pytest_plugins = [
     "steps.portal_apps_steps",
     "steps.portal_gotomeeting_steps",
     "steps.portal_provisioning_steps",
+    "steps.portal_logs_steps",
 ]
