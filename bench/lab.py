@@ -107,9 +107,12 @@ class LabProcess(ServerProcess):
             self.goto_admin("POST", "/seed", json={"users": batch})
 
     def _seed_users(self, count: int, known: set[str]) -> list[dict]:
-        """``count`` new Faker users in the directory: their ``id`` and ``userPrincipalName``."""
+        """``count`` new Faker users in the directory: their ``id`` and ``userPrincipalName`` (not the
+        users already there, such as the admin center's administrator)."""
+        listing = "/users?$select=id,userPrincipalName&$top=999"
+        known = known | {u["id"] for u in self.graph_all(listing)}
         self.entra_admin("POST", "/seed", json={"users": count, "groups": 0})
-        return [u for u in self.graph_all("/users?$select=id,userPrincipalName&$top=999") if u["id"] not in known]
+        return [u for u in self.graph_all(listing) if u["id"] not in known]
 
     def _add_members(self, group_id: str, user_ids: list[str]) -> None:
         directory_objects = f"{self.entra_url}/v1.0/directoryObjects"
