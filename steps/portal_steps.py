@@ -155,8 +155,8 @@ def _(ui: UI, table, first, second):
     expect(rows.filter(has_text=first).filter(has_text=second).first).to_be_visible()
 
 
-@then(parsers.parse('the table "{table}" has a row with "{text}"'))
-@then(parsers.parse('die Tabelle "{table}" hat eine Zeile mit "{text}"'))
+@then(parsers.re(r'the table "(?P<table>[^"]+)" has a row with "(?P<text>[^"]+)"$'))
+@then(parsers.re(r'die Tabelle "(?P<table>[^"]+)" hat eine Zeile mit "(?P<text>[^"]+)"$'))
 def _(ui: UI, table, text):
     rows = ui.page.get_by_role("table", name=_exact(table)).get_by_role("row")
     expect(rows.filter(has_text=text).first).to_be_visible()
