@@ -507,7 +507,8 @@ class Engine:
     def _begin_user(self, item: Work) -> _Tx | None:
         """The planning-order part of one user's processing: counted, its log entry begun."""
         action = item.action
-        if action == "gone":
+        if action == "gone":  # never provisioned and purged: an escrow of it has nothing left to retry
+            self.rt.escrows.pop(item.source_id, None)
             return None
         self.events += 1
         if item.scope is not None and item.scope.in_scope:
@@ -854,10 +855,10 @@ class Engine:
         live = obj is not None and not obj.is_deleted and obj.object_type == "group"
         if live and not self._group_in_scope(obj):
             live = False
-            if link is None:
-                return None  # never provisioned and not assigned: not looked at
+            if link is None:  # never provisioned and not assigned: not looked at, unless escrowed
+                return self._left_scope_in_escrow(gid, obj)
         if not live and link is None:
-            return None
+            return self._left_scope_in_escrow(gid, obj)
         item = Work(gid, "Group", obj, action="export" if live else "delete",
                     display_name=(obj.display_name if obj else link.display_name))
         self.events += 1
@@ -865,6 +866,22 @@ class Engine:
             self.exec.count_entitled += 1
             self.exec.count_entitled_for_provisioning += 1
         return _Tx(item, self._entry(item), self._export_group if live else self._delete)
+
+    def _left_scope_in_escrow(self, gid: str, obj) -> _Tx | None:
+        """A group escrowed while it was in scope (a 429 on its create, say) that has left it before it
+        was provisioned: as a user in that case, it is skipped (its log entry says why) and so leaves the
+        escrow; deleted, it just leaves the escrow. Not escrowed: not looked at."""
+        if gid not in self.rt.escrows:
+            return None
+        if obj is None or obj.is_deleted or obj.object_type != "group":
+            self.rt.escrows.pop(gid, None)
+            return None
+        self.events += 1
+        item = Work(gid, "Group", obj, action="skip", display_name=obj.display_name,
+                    scope=Scope(False, "NotEffectivelyEntitled", NOT_ASSIGNED))
+        entry = self._entry(item)
+        self._skip(entry, item)
+        return _Tx(item, entry)
 
     def _export_group(self, item: Work, entry: LogEntry) -> None:
         group = item.source
