@@ -5,8 +5,10 @@ the language, the message catalogues, the forms' CSRF protection and the page re
   the cookie; else the browser's Accept-Language; else English. Texts come from the gettext catalogues
   under ``simulator/translations/<catalogue>/<locale>/LC_MESSAGES/messages.po`` (English msgids; German
   translations), compiled to ``.mo`` by ``make translations`` (Flask-Babel merges every catalogue).
-- **Forms**: Flask-WTF ``FlaskForm`` (CSRF token in a signed session cookie of the app's own name, so
-  the two servers on one host keep separate sessions; validation errors per field).
+- **Forms**: ``PageForm``, a Flask-WTF ``FlaskForm`` (validation errors per field) whose CSRF token is
+  the HMAC of the session's CSRF secret: bound to the session, drawn from the seed, with no wall-clock
+  timestamp in it. The session is a signed cookie of the server's own name (the two servers on one host
+  keep separate sessions), timestamped by the lab's clock, so that one seed gives the same pages.
 - **Responses**: ``no-store`` and ``X-Frame-Options: DENY`` (a popup, never a frame).
 """
 from __future__ import annotations
@@ -14,8 +16,16 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, Response, render_template, request, session
+import hashlib
+import hmac
+
+from flask import Flask, Response, current_app, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
+from flask_wtf import FlaskForm
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from wtforms.csrf.core import CSRF
+from wtforms.validators import ValidationError
 
 LANGUAGES = ("en", "de")
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
@@ -48,7 +58,53 @@ def switch_language_url(lang: str) -> str:
     return f"{request.path}?{urlencode(args)}"
 
 
-def install_pages(app: Flask, *, name: str, rand) -> None:
+class _LabClockSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, timestamped (and aged) by the lab's clock, not the wall clock."""
+
+    def __init__(self, clock):
+        self.clock = clock
+
+    def get_signing_serializer(self, app: Flask):
+        if not app.secret_key:
+            return None
+        clock = self.clock
+
+        class LabClockSigner(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(clock.now().timestamp())
+
+        return URLSafeTimedSerializer(app.secret_key, salt=self.salt, serializer=self.serializer, signer=LabClockSigner,
+                                      signer_kwargs={"key_derivation": self.key_derivation,
+                                                     "digest_method": self.digest_method})
+
+
+def _csrf_token() -> str:
+    secret = session.get("csrf_token") or ""
+    key = current_app.secret_key if isinstance(current_app.secret_key, bytes) else str(current_app.secret_key).encode()
+    return hmac.new(key, f"wtf-csrf-token\0{secret}".encode(), hashlib.sha256).hexdigest()
+
+
+class _SessionBoundCSRF(CSRF):
+    """The form's token: the HMAC of the session's CSRF secret (which install_pages draws from the seed)."""
+
+    def generate_csrf_token(self, csrf_token_field) -> str:
+        return _csrf_token()
+
+    def validate_csrf_token(self, form, field) -> None:
+        if not session.get("csrf_token"):
+            raise ValidationError("The CSRF session token is missing.")
+        if not isinstance(field.data, str) or not hmac.compare_digest(field.data, _csrf_token()):
+            raise ValidationError("The CSRF token is missing or does not match this session.")
+
+
+class PageForm(FlaskForm):
+    """Every form of the lab's pages."""
+
+    class Meta(FlaskForm.Meta):
+        csrf_class = _SessionBoundCSRF
+
+
+def install_pages(app: Flask, *, name: str, rand, clock) -> None:
     """Set up the pages of one lab server: catalogues, language, session cookie and CSRF."""
     stream = rand.stream(f"{name}.pages.secret")
     app.config.update(
@@ -60,6 +116,7 @@ def install_pages(app: Flask, *, name: str, rand) -> None:
         WTF_CSRF_SSL_STRICT=False,
         BABEL_DEFAULT_LOCALE="en",
     )
+    app.session_interface = _LabClockSessions(clock)
     Babel(app, locale_selector=chosen_language, default_translation_directories=";".join(catalogue_directories()))
     csrf_stream = rand.stream(f"{name}.pages.csrf")
 

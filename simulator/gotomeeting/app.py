@@ -44,7 +44,7 @@ def create_app(config: GoToMeetingConfig | dict | None = None, lab: Lab | None =
     app = create_base_app("gotomeeting", journal=journal, faults=faults, surfaces=surfaces)
     app.extensions["gotomeeting"] = goto
     app.extensions["lab"] = lab
-    install_pages(app, name="goto", rand=lab.rand)
+    install_pages(app, name="goto", rand=lab.rand, clock=lab.clock)
 
     admin = admin_blueprint("gotomeeting", lab=lab, journal=journal, faults=faults,
                             reset=goto.reset, state=goto.state, seed=goto.seed)
