@@ -468,3 +468,14 @@ def test_the_menu_marks_provisioning_after_a_refused_save(portal):
     resp = portal.post(portal.goto, deletion_threshold="x")
     tree = lxml_html.fromstring(resp.get_data(as_text=True))
     assert tree.xpath('//nav[@class="blade-menu"]//a[@aria-current="page"]/text()') == ["Provisioning"]
+
+
+def test_gotos_error_description_is_escaped_on_the_popups_last_page(portal):
+    portal.get_started(portal.goto)
+    authorize = portal.client.get(f"/portal/servicePrincipals/{portal.goto.id}/provisioning/authorize")
+    state = re.search(r"state=([^&]+)", authorize.headers["Location"]).group(1)
+    resp = portal.client.get(f"/portal/TokenAuthorize?error=access_denied&error_description=%3Cscript%3Ex%3C/script%3E"
+                             f"&state={state}")
+    assert resp.status_code == 400
+    body = resp.get_data(as_text=True)
+    assert "<script>x</script>" not in body and "&lt;script&gt;x&lt;/script&gt;" in body

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, get_flashed_messages, redirect, request, url_for
 from flask_babel import gettext as _
-from jinja2 import TemplateNotFound
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
@@ -277,11 +276,7 @@ def optional_url(endpoint: str, **values) -> str | None:
 
 
 def optional_template(name: str) -> str | None:
-    try:
-        current_app.jinja_env.get_template(name)
-    except TemplateNotFound:
-        return None
-    return name
+    return name if name in current_app.jinja_env.list_templates() else None
 
 
 def refused_text(form: FlaskForm) -> str:

@@ -24,7 +24,6 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, request
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from ...core import pages
 from ..provisioning.credentials import CredentialError, exchange, token_secrets
@@ -36,8 +35,8 @@ STATE_LIFETIME = timedelta(minutes=15)
 def page(title: str, message: str, status: int = 200, *, authorized: bool = False) -> Response:
     """The popup's page in the admin center's layout. ``authorized``: GoTo's tokens are stored (the page
     tells the Provisioning page that opened it, and closes itself)."""
-    # html.escape, as the page always has (quotes as &#x27;); the template does not escape it twice.
-    return pages.page("portal/token_authorize.html", status, title=title, message=Markup(html.escape(message)),
+    # escaped here with html.escape, as the page always was (quotes as &#x27;); the template prints it as is
+    return pages.page("portal/token_authorize.html", status, title=title, escaped_message=html.escape(message),
                       authorized=authorized)
 
 
