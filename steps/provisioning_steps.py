@@ -418,6 +418,8 @@ def _(lab, ctx):
 
 @given(parsers.parse("{minutes:d} virtual minutes pass"))
 @when(parsers.parse("{minutes:d} virtual minutes pass"))
+@given(parsers.parse("{minutes:d} virtuelle Minuten vergehen"))
+@when(parsers.parse("{minutes:d} virtuelle Minuten vergehen"))
 @when(parsers.parse("{minutes:d} virtual minute passes"))
 def _(lab, minutes):
     advance(lab, minutes)
@@ -538,6 +540,7 @@ def _goto_user(lab, ctx, user_name: str) -> dict:
 
 
 @then(parsers.parse('GoToMeeting has the user "{user_name}" with role "{role}"'))
+@then(parsers.parse('GoToMeeting hat den Benutzer "{user_name}" mit der Rolle "{role}"'))
 def _(lab, ctx, user_name, role):
     user = _goto_user(lab, ctx, user_name)
     assert user["active"] is True, user
@@ -545,6 +548,7 @@ def _(lab, ctx, user_name, role):
 
 
 @then(parsers.parse('GoToMeeting has no user "{user_name}"'))
+@then(parsers.parse('GoToMeeting hat keinen Benutzer "{user_name}"'))
 def _(lab, ctx, user_name):
     assert goto_scim(lab, ctx).find_user(user_name) is None
 
