@@ -17,11 +17,10 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ...core.pages import page
+from ...core.pages import PageForm, page
 from ..apps.model import (DEFAULT_ACCESS_ROLE_ID, NON_GALLERY_TEMPLATE_ID, AlreadyAssigned, AppsError,
                           AssignmentsRefused, NotFound)
 from .pages import portal_message
@@ -38,7 +37,7 @@ def app_name_validators() -> list:
             Length(max=256, message=_l("The name can have at most 256 characters."))]
 
 
-class AppNameForm(FlaskForm):
+class AppNameForm(PageForm):
     """Add a gallery app: its name in this tenant."""
     name = StringField(_l("Name"), validators=app_name_validators())
 
@@ -52,7 +51,7 @@ class CustomAppForm(AppNameForm):
                          validators=[DataRequired(message=_l("Choose what to do with your application."))])
 
 
-class AddAssignmentForm(FlaskForm):
+class AddAssignmentForm(PageForm):
     """Add Assignment: users and groups chosen from the directory, and one of the app's roles."""
     search = StringField(_l("Search users and groups"), validators=[Length(max=SEARCH_MAX)])
     principals = SelectMultipleField(_l("Users and groups"), validate_choice=False)
@@ -67,7 +66,7 @@ class AddAssignmentForm(FlaskForm):
             raise ValidationError(_("Select a role."))
 
 
-class RemoveAssignmentsForm(FlaskForm):
+class RemoveAssignmentsForm(PageForm):
     """Remove: the assignments selected in the list."""
     assignments = SelectMultipleField(_l("Selected assignments"), validate_choice=False)
 
@@ -96,7 +95,7 @@ def object_type_label(kind: str) -> str:
     return _("Group") if kind == "Group" else _("User")
 
 
-def form_refused(form: FlaskForm):
+def form_refused(form: PageForm):
     """The page for a form whose CSRF token is missing or wrong (nothing was changed), else None."""
     if form.csrf_token.errors:
         return portal_message(_("The form has expired"),

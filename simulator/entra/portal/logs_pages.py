@@ -18,13 +18,12 @@ from datetime import datetime, timedelta, timezone
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from ...core.clock import iso
-from ...core.pages import page
+from ...core.pages import PageForm, page
 from ..apps.model import AppsError
 from ..odata import ODataError
 from ..provisioning.log_views import filtered_logs, query_logs
@@ -63,7 +62,7 @@ def _parse_input_datetime(text: str) -> datetime:
     raise ValueError(text)
 
 
-class LogFilterForm(FlaskForm):
+class LogFilterForm(PageForm):
     """The logs' filters (a GET form: no CSRF, nothing changes)."""
 
     class Meta:
@@ -148,11 +147,11 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PageForm):
     """Pause / Start provisioning: a button and its CSRF token."""
 
 
-class RestartForm(FlaskForm):
+class RestartForm(PageForm):
     """Restart provisioning: none chosen is the portal's restart (watermark, escrows, quarantine)."""
 
     Watermark = BooleanField(_l("Clear the watermark: the next cycle reads every user and group again"))
@@ -167,7 +166,7 @@ class RestartForm(FlaskForm):
         return {"criteria": {"resetScope": ", ".join(chosen)}} if chosen else {}
 
 
-class OnDemandForm(FlaskForm):
+class OnDemandForm(PageForm):
     """Provision on demand: the user chosen."""
     user_id = HiddenField(_l("User"), validators=[Length(max=64)])
 
@@ -280,7 +279,7 @@ def register(bp, entra) -> None:
     def provisioning_overview(sp):
         return overview_page(sp)
 
-    def job_operation(sp, form: FlaskForm, operation, done: str):
+    def job_operation(sp, form: PageForm, operation, done: str):
         if not form.validate_on_submit():
             return form_refused(form) or overview_page(sp, 400, restart_form=form if isinstance(form, RestartForm)
                                                        else None)

@@ -23,11 +23,10 @@ from typing import Any, Mapping
 
 from flask import flash, get_flashed_messages, redirect, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from ...core.pages import page
+from ...core.pages import PageForm, page
 from ..apps.model import AppsError
 from ..provisioning.expressions import (ExpressionError, SourceObject, parse_expression, source_expression,
                                        source_type)
@@ -182,7 +181,7 @@ def scope_summary(scope: Any) -> list[tuple[str, list[str]]]:
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
 
 
-class AttributeMappingForm(FlaskForm):
+class AttributeMappingForm(PageForm):
     mapping_type = SelectField(_l("Mapping type"), choices=[
         SelectChoice("Direct", _l("Direct")), SelectChoice("Constant", _l("Constant")),
         SelectChoice("Expression", _l("Expression"))])
@@ -201,11 +200,11 @@ class AttributeMappingForm(FlaskForm):
                                                                                      self.expression)
 
 
-class SaveMappingForm(FlaskForm):
+class SaveMappingForm(PageForm):
     enabled = SelectField(_l("Enabled"), choices=YES_NO)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PageForm):
     """Discard and Delete: nothing but the CSRF token."""
 
 

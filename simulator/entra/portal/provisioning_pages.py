@@ -20,10 +20,9 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, get_flashed_messages, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 
-from ...core.pages import page
+from ...core.pages import PageForm, page
 from ..apps.model import AppsError
 from ..provisioning import probe
 from ..sync.model import SyncError
@@ -42,11 +41,11 @@ CYCLE_STATUS_TEMPLATE = "portal/_cycle_status.html"
 NOTE_SUCCESS, NOTE_ERROR = "success", "error"
 
 
-class GetStartedForm(FlaskForm):
+class GetStartedForm(PageForm):
     """Get started: nothing but the CSRF token."""
 
 
-class ProvisioningForm(FlaskForm):
+class ProvisioningForm(PageForm):
     mode = SelectField(_l("Provisioning Mode"), choices=[SelectChoice(MANUAL, _l("Manual")),
                                                          SelectChoice(AUTOMATIC, _l("Automatic"))])
     tenant_url = StringField(_l("Tenant URL"))
@@ -279,7 +278,7 @@ def optional_template(name: str) -> str | None:
     return name if name in current_app.jinja_env.list_templates() else None
 
 
-def refused_text(form: FlaskForm) -> str:
+def refused_text(form: PageForm) -> str:
     if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
         return _("The form expired or did not come from this page. Nothing was changed; try again.")
     return _("Nothing was saved: correct the fields marked below.")
