@@ -10,7 +10,6 @@ The pages call the Graph operations of ``entra.apps``: ``list_application_templa
 """
 from __future__ import annotations
 
-import functools
 from itertools import chain
 
 from flask import flash, redirect, request, url_for
@@ -109,22 +108,7 @@ def register(bp, entra) -> None:
     directory = entra.directory
     admin_page = bp.admin_page
 
-    def service_principal(sp_id: str):
-        try:
-            return apps.get_service_principal(sp_id)
-        except AppsError:
-            return None
-
-    def app_page(view):
-        """An admin page of one enterprise app: the view gets the service principal the URL names (or the
-        page answers "not found")."""
-        @functools.wraps(view)
-        def with_app(sp_id: str):
-            sp = service_principal(sp_id)
-            if sp is None:
-                return portal_message(_("Not found"), _("The application %(id)s does not exist.", id=sp_id), 404)
-            return view(sp)
-        return admin_page(with_app)
+    app_page = bp.app_page
 
     def search_text() -> str:
         return (request.args.get("search") or "").strip()[:SEARCH_MAX]

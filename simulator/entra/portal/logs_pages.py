@@ -10,7 +10,6 @@ it), so that both answer the same entries.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -24,7 +23,6 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from ...core.clock import iso
 from ...core.pages import PageForm, page
-from ..apps.model import AppsError
 from ..odata import ODataError
 from ..provisioning.log_views import filtered_logs, query_logs
 from ..sync.model import RESET_SCOPES, SyncError
@@ -250,21 +248,7 @@ def register(bp, entra) -> None:
     apps, sync = entra.apps, entra.sync
     admin_page = bp.admin_page
 
-    def service_principal(sp_id: str):
-        try:
-            return apps.get_service_principal(sp_id)
-        except AppsError:
-            return None
-
-    def with_app(view):
-        """The view gets the service principal of ``sp_id``; an unknown one is the 404 page."""
-        @functools.wraps(view)
-        def resolved(sp_id: str, **kwargs):
-            sp = service_principal(sp_id)
-            if sp is None:
-                return portal_message(_("Not found"), _("The application %(id)s does not exist.", id=sp_id), 404)
-            return view(sp, **kwargs)
-        return resolved
+    app_page = bp.app_page
 
     # -- Overview of provisioning ------------------------------------------------------------------
     def overview_page(sp, status: int = 200, *, restart_form: RestartForm | None = None, error: str | None = None):
@@ -274,8 +258,7 @@ def register(bp, entra) -> None:
                     action_form=ActionForm(), error=error)
 
     @bp.get("/portal/enterprise-apps/<sp_id>/provisioning/overview")
-    @admin_page
-    @with_app
+    @app_page
     def provisioning_overview(sp):
         return overview_page(sp)
 
@@ -294,23 +277,20 @@ def register(bp, entra) -> None:
         return redirect(url_for("entra_portal_pages.provisioning_overview", sp_id=sp.id), 303)
 
     @bp.post("/portal/enterprise-apps/<sp_id>/provisioning/overview/restart")
-    @admin_page
-    @with_app
+    @app_page
     def overview_restart(sp):
         form = RestartForm()
         return job_operation(sp, form, lambda job: sync.restart_job(sp.id, job.id, form.restart_body()),
                              _("Provisioning was restarted."))
 
     @bp.post("/portal/enterprise-apps/<sp_id>/provisioning/overview/pause")
-    @admin_page
-    @with_app
+    @app_page
     def overview_pause(sp):
         return job_operation(sp, ActionForm(), lambda job: sync.pause_job(sp.id, job.id),
                              _("Provisioning was paused."))
 
     @bp.post("/portal/enterprise-apps/<sp_id>/provisioning/overview/start")
-    @admin_page
-    @with_app
+    @app_page
     def overview_start(sp):
         return job_operation(sp, ActionForm(), lambda job: sync.start_job(sp.id, job.id),
                              _("Provisioning was started."))
@@ -333,14 +313,12 @@ def register(bp, entra) -> None:
                     status_labels=status_labels(), action_labels=action_labels())
 
     @bp.get("/portal/enterprise-apps/<sp_id>/provision-on-demand")
-    @admin_page
-    @with_app
+    @app_page
     def provision_on_demand(sp):
         return on_demand_page(sp)
 
     @bp.post("/portal/enterprise-apps/<sp_id>/provision-on-demand")
-    @admin_page
-    @with_app
+    @app_page
     def provision_on_demand_run(sp):
         form = OnDemandForm()
         if not form.validate_on_submit():
@@ -439,14 +417,12 @@ def register(bp, entra) -> None:
         return resp
 
     @bp.get("/portal/enterprise-apps/<sp_id>/provisioning-logs")
-    @admin_page
-    @with_app
+    @app_page
     def app_provisioning_logs(sp):
         return logs_page(sp)
 
     @bp.get("/portal/enterprise-apps/<sp_id>/provisioning-logs/download.<fmt>")
-    @admin_page
-    @with_app
+    @app_page
     def app_provisioning_logs_download(sp, fmt: str):
         return download(sp, fmt)
 

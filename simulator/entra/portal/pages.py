@@ -14,7 +14,6 @@ cycle's progress, Provision on demand), ``mappings_pages`` (attribute mappings),
 from __future__ import annotations
 
 import functools
-import importlib
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -22,10 +21,10 @@ from flask import Blueprint, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from ...core.pages import page
+from ..apps.model import AppsError
 from ..directory.roles import APP_ADMIN_ROLES
 
 SESSION_COOKIE = "ESTSAUTH"
-BLADES = ("apps_pages", "provisioning_pages", "mappings_pages", "logs_pages")
 
 
 def safe_next(target: str | None) -> str:
@@ -54,7 +53,20 @@ def portal_pages_blueprint(entra) -> Blueprint:
             return view(*args, **kwargs)
         return guarded
 
-    bp.admin_page = admin_page  # the blades' decorator
+    def app_page(view: Callable) -> Callable:
+        """An admin page of one enterprise app: the view gets the service principal ``sp_id`` names (and
+        the URL's other arguments); an unknown app is the "not found" page."""
+        @functools.wraps(view)
+        def with_app(sp_id: str, **kwargs):
+            try:
+                sp = entra.apps.get_service_principal(sp_id)
+            except AppsError:
+                return portal_message(_("Not found"), _("The application %(id)s does not exist.", id=sp_id), 404)
+            return view(sp, **kwargs)
+        return admin_page(with_app)
+
+    bp.admin_page = admin_page  # the blades' decorators
+    bp.app_page = app_page
 
     @bp.app_context_processor
     def _menus():
@@ -65,14 +77,10 @@ def portal_pages_blueprint(entra) -> Blueprint:
     def home():
         return redirect(url_for("entra_portal_pages.enterprise_apps"))
 
-    for name in BLADES:
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
-            continue
-        module.register(bp, entra)
+    from . import apps_pages, logs_pages, mappings_pages, provisioning_pages
+
+    for blade in (apps_pages, provisioning_pages, mappings_pages, logs_pages):
+        blade.register(bp, entra)
     return bp
 
 

@@ -23,10 +23,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 
 from ...core.pages import PageForm, page
-from ..apps.model import AppsError
 from ..provisioning import probe
 from ..sync.model import SyncError
-from .pages import portal_message
 
 AUTOMATIC, MANUAL = "Automatic", "Manual"
 ON, OFF = "on", "off"
@@ -66,13 +64,9 @@ def uses_authorize(sp) -> bool:
 
 def register(bp, entra) -> None:
     sync = entra.sync
-    admin_page = bp.admin_page
 
-    def service_principal(sp_id: str):
-        try:
-            return entra.apps.get_service_principal(sp_id)
-        except AppsError:
-            return None
+
+    app_page = bp.app_page
 
     def the_job(sp_id: str):
         """The app's provisioning job (the portal shows one: the first)."""
@@ -88,9 +82,6 @@ def register(bp, entra) -> None:
         except ImportError:
             return None
         return cycle_status(entra, job.service_principal_id, job)
-
-    def missing(sp_id: str):
-        return portal_message(_("Not found"), _("The application %(id)s does not exist.", id=sp_id), 404)
 
     # -- what the page shows -------------------------------------------------------------------------
     def saved_values(sp, job) -> dict:
@@ -148,22 +139,16 @@ def register(bp, entra) -> None:
 
     # -- the pages -----------------------------------------------------------------------------------
     @bp.route("/portal/enterprise-apps/<sp_id>/provisioning", methods=["GET", "POST"])
-    @admin_page
-    def provisioning(sp_id: str):
+    @app_page
+    def provisioning(sp):
         """The page (GET), Save and Test Connection (POST: one endpoint, so the menu marks it either way)."""
-        sp = service_principal(sp_id)
-        if sp is None:
-            return missing(sp_id)
         if request.method == "POST":
             return submit(sp)
         return render(sp, the_job(sp.id))
 
     @bp.post("/portal/enterprise-apps/<sp_id>/provisioning/get-started")
-    @admin_page
-    def provisioning_get_started(sp_id: str):
-        sp = service_principal(sp_id)
-        if sp is None:
-            return missing(sp_id)
+    @app_page
+    def provisioning_get_started(sp):
         form = GetStartedForm()
         if not form.validate_on_submit():
             return render(sp, the_job(sp.id), status=400, notes=[(NOTE_ERROR, refused_text(form), [])])
