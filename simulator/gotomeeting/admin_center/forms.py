@@ -6,11 +6,12 @@ live in the model (``simulator.gotomeeting.sso.model``), whose errors the views 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField, \
     StringField, TextAreaField
 from wtforms.validators import InputRequired
+
+from ...core.pages import PageForm
 
 #: The role filter's values: GoTo's roles (``AccountUser.role``).
 ROLE_CHOICES = ("superAdmin", "admin", "manager", "member")
@@ -33,17 +34,17 @@ def choices(everything, labels: dict[str, str]) -> list[SelectChoice]:
     return [SelectChoice("", everything), *(SelectChoice(value, label) for value, label in labels.items())]
 
 
-class SignInForm(FlaskForm):
+class SignInForm(PageForm):
     email = EmailField(_l("Email"), validators=[InputRequired()])
     password = PasswordField(_l("Password"), validators=[InputRequired()])
     next = HiddenField()
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(PageForm):
     """A form that is only a button (sign out, remove a certificate): its CSRF token."""
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(PageForm):
     """The users list's filters (a GET form: it changes nothing, so it carries no CSRF token)."""
 
     class Meta:
@@ -59,7 +60,7 @@ class UserFilterForm(FlaskForm):
         self.status.choices = choices(_l("All statuses"), status_labels())
 
 
-class IdentityProviderForm(FlaskForm):
+class IdentityProviderForm(PageForm):
     """GoTo's Identity Provider settings: manual (sign-in page URL, sign-out page URL, entity ID,
     verification certificate) or automatic (metadata URL)."""
 
