@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from fixtures.scim_targets import SCIM_PREFIX, ScimTarget, create_app
 from simulator.__main__ import main
 from simulator.core.server import LiveServer
+from simulator.tools import target_safety
 from simulator.tools.rehearsal_report import CHARTS, write_report
 from simulator.tools.rehearse import PACE_MINUTES, Options, percentile, rehearse
 
@@ -19,7 +21,9 @@ BURST = 3  # four workers answered in 4 ms each send far more than three request
 USERS = 40
 
 
-def test_rehearsal_measures_what_the_target_saw(tmp_path):
+def test_rehearsal_measures_what_the_target_saw(tmp_path, monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(target_safety, "pause", lambda seconds: (waits.append(seconds), time.sleep(0.02)))
     target = ScimTarget(latency=LATENCY, rate_limit=RATE_LIMIT, burst=BURST)
     server = LiveServer(create_app(target), threads=16, name="throttled-target").start()
     try:
@@ -93,10 +97,14 @@ def test_rehearsal_measures_what_the_target_saw(tmp_path):
     assert first["projection"]["maxMinutes"] == round(first["objects"] * PACE_MINUTES[1], 2)
     incremental = report["cycles"][1]
     assert incremental["kind"] == "incremental" and incremental["projection"]["fitsInterval"] == "yes"
-    # vendor mode: everything the run left on the target carries its prefix (the cleanup's own
-    # requests meet the same rate limit, so some may stay for `entra-lab cleanup`)
-    left = [json.loads(text) for kind in ("Users", "Groups") for text in target.dump()[kind].values()]
-    assert all(r.get("userName", r.get("displayName")).startswith("cf-t15-") for r in left)
+    # vendor mode: the cleanup meets the same rate limit, waits out any 429 for its Retry-After (made
+    # 20 ms here) and sends the request again, and leaves nothing of the run on the target
+    cleanup_rows = list(zip(seen["method"], seen["path"], seen["status"]))[2 + sent:]
+    throttled = [i for i, row in enumerate(cleanup_rows) if row[2] == 429]
+    assert waits == [1.0] * len(throttled)
+    assert all(cleanup_rows[i + 1][:2] == cleanup_rows[i][:2] for i in throttled)
+    assert target.dump() == {"Users": {}, "Groups": {}}
+    assert result.cleanup["failed"] == 0 and result.cleanup["gaveUp"] is None
 
     # the report: three files and four charts, the charts inline in the page
     paths = write_report(result, tmp_path)

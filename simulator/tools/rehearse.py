@@ -419,8 +419,10 @@ def rehearse(options: Options) -> Result:
             except Exception:  # noqa: BLE001 - the cleanup below reads the target itself
                 pass
             swept = cleanup(options.target_url, options.token, prefix, ca=options.ca)
-            result.cleanup = {"prefix": prefix, "removed": len(swept.removed), "failed": len(swept.failed)}
-            progress.note(f"cleanup: {len(swept.removed):,} objects with the prefix {prefix} removed"
+            result.cleanup = {"prefix": prefix, "removed": len(swept.removed), "failed": len(swept.failed),
+                              "gaveUp": swept.gave_up}
+            progress.note(swept.lines()[-1] if swept.gave_up else
+                          f"cleanup: {len(swept.removed):,} objects with the prefix {prefix} removed"
                           + (f", {len(swept.failed)} could not be removed" if swept.failed else ""))
         if own_lab:
             lab.stop()
@@ -552,4 +554,8 @@ def run_rehearse(args: argparse.Namespace) -> int:
         print(f"incremental cycles within 40 minutes at real Entra's pace: {fit['yes']} surely, "
               f"{fit['depends']} depending on the pace, {fit['no']} not")
     print(f"report: {paths['html']}")
+    if result.cleanup and result.cleanup["gaveUp"]:
+        print(f"rehearse: cleanup stopped: {result.cleanup['gaveUp']}: run entra-lab cleanup --run-id "
+              f"{result.cleanup['prefix'][3:-1]} later", file=sys.stderr)
+        return 3
     return 0

@@ -6,6 +6,12 @@ Every object a conformance run creates carries the prefix ``cf-<run>-`` in its `
 ``sw`` is paged through), and deletes an object only after a GET of it shows that prefix: nothing else
 on the server is touched. Groups go first, so that no group is left pointing at a deleted user.
 
+A target that answers 429 Too Many Requests (a rehearsal's cleanup runs right after the load) is waited
+out: each request is tried again after the answer's ``Retry-After`` (seconds, or an HTTP date read against
+the answer's ``Date``; at most ``RETRY_AFTER_MAX``), or after a doubling backoff without one, up to
+``THROTTLE_TRIES`` times. Then the cleanup stops with one line that says so (``Cleanup.gave_up``; exit
+code 3 on the command line): a throttled query never reads as "nothing found".
+
 ``python -m simulator cleanup --target-url URL --token TOKEN --run-id RUN [--ca FILE]`` runs it from the
 command line (``make cleanup`` too) and prints what it removed.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable
@@ -32,6 +39,54 @@ DEFAULT_SCAN_LIMIT = 100_000
 PAGE = 100
 MARKED = {"Users": ("userName", "externalId", "displayName"), "Groups": ("displayName", "externalId")}
 RUN_ID = re.compile(r"[a-z0-9]{1,12}")
+#: Simulator choices: how often one request is sent to a target that keeps answering 429 (the first
+#: time included), the longest Retry-After honoured, and the backoff without one (doubling, capped).
+THROTTLE_TRIES = 8
+RETRY_AFTER_MAX = 60.0
+BACKOFF_FIRST, BACKOFF_MAX = 0.5, 30.0
+#: How the waits are made (a test may shorten them).
+pause = time.sleep
+
+
+class Throttled(Exception):
+    """The target kept answering 429 to one request: the message is one line that says so."""
+
+
+def retry_after(resp: requests.Response) -> float | None:
+    """Seconds a 429's ``Retry-After`` asks for (delay-seconds, or an HTTP date against the answer's own
+    ``Date``), at most ``RETRY_AFTER_MAX``; None without a usable one."""
+    value = (resp.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return min(float(value), RETRY_AFTER_MAX)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        until, sent = parsedate_to_datetime(value), parsedate_to_datetime(resp.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        return None
+    return min(max((until - sent).total_seconds(), 0.0), RETRY_AFTER_MAX)
+
+
+def send(session: requests.Session, method: str, url: str, *, timeout: float, params: dict | None = None
+         ) -> requests.Response:
+    """One request, sent again while the target answers 429 (see the module's docstring); raises
+    :class:`Throttled` after ``THROTTLE_TRIES`` 429s in a row."""
+    backoff, waited = BACKOFF_FIRST, 0.0
+    for attempt in range(1, THROTTLE_TRIES + 1):
+        resp = session.request(method, url, params=params, timeout=timeout)
+        if resp.status_code != 429:
+            return resp
+        if attempt == THROTTLE_TRIES:
+            break
+        wait = retry_after(resp)
+        if wait is None:
+            wait, backoff = backoff, min(backoff * 2, BACKOFF_MAX)
+        pause(wait)
+        waited += wait
+    raise Throttled(f"the target answered 429 Too Many Requests to {method} {url.split('?')[0]} {THROTTLE_TRIES} "
+                    f"times in a row (waiting {waited:g} s in all)")
 
 
 def run_prefix(run_id: str) -> str:
@@ -63,6 +118,7 @@ class SafeStart:
 
     problem: str | None = None
     unfiltered: bool = False
+    throttled: bool = False
 
 
 def safe_start(base_url: str, token: str, *, ca: str | None = None, timeout: float = TIMEOUT,
@@ -79,7 +135,9 @@ def safe_start(base_url: str, token: str, *, ca: str | None = None, timeout: flo
         for kind, expression, noun in queries:
             url = f"{base}/{kind}"
             try:
-                resp = session.get(url, params={"filter": expression}, timeout=timeout)
+                resp = send(session, "GET", url, params={"filter": expression}, timeout=timeout)
+            except Throttled as exc:
+                return SafeStart(f"{exc}: try again when the server accepts requests", throttled=True)
             except requests.exceptions.SSLError as exc:
                 return SafeStart(f"TLS verification of {base} failed ({_short(exc)}): pass the server's CA bundle "
                                  "with TARGET_CA (--ca)")
@@ -142,10 +200,16 @@ class Cleanup:
     removed: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, id, label)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, id, why)
     scanned: bool = False
+    #: Why the cleanup stopped before it was done (the target kept answering 429), else None.
+    gave_up: str | None = None
 
     def lines(self) -> list[str]:
         out = [f"removed {kind[:-1].lower()} {label} (id {rid})" for kind, rid, label in self.removed]
         out += [f"could not remove {kind[:-1].lower()} {rid}: {why}" for kind, rid, why in self.failed]
+        if self.gave_up:
+            out.append(f"cleanup stopped: {self.gave_up}; {len(self.removed)} object(s) with the prefix {self.prefix} "
+                       f"removed so far: run the cleanup again later (--run-id {self.prefix[3:-1]})")
+            return out
         out.append(f"{len(self.removed)} object(s) with the prefix {self.prefix} removed"
                    + (f", {len(self.failed)} could not be removed" if self.failed else ""))
         return out
@@ -161,10 +225,16 @@ def cleanup(base_url: str, token: str, prefix: str, *, ca: str | None = None, ti
     result = Cleanup(prefix)
     try:
         for kind in ("Groups", "Users"):
-            found = _find(session, base, kind, prefix, timeout, scan_limit, result)
+            try:
+                found = _find(session, base, kind, prefix, timeout, scan_limit, result)
+            except Throttled as exc:
+                result.gave_up = str(exc)
+                return result
             found.update(rid for k, rid in known if k == kind)
             for resource_id in sorted(found):
                 remove_owned(session, base, kind, resource_id, prefix, timeout, result, log)
+                if result.gave_up:
+                    return result
     finally:
         session.close()
     return result
@@ -187,12 +257,13 @@ def _find(session, base: str, kind: str, prefix: str, timeout: float, scan_limit
 
 
 def _pages(session, url: str, params: dict, timeout: float, limit: int) -> list[dict] | None:
-    """Every resource of a query, page by page; None when the query is refused or not a ListResponse."""
+    """Every resource of a query, page by page; None when the query is refused or not a ListResponse
+    (a target that keeps answering 429 raises :class:`Throttled`)."""
     out: list[dict] = []
     start = 1
     while len(out) < limit:
         try:
-            resp = session.get(url, params={**params, "startIndex": start, "count": PAGE}, timeout=timeout)
+            resp = send(session, "GET", url, params={**params, "startIndex": start, "count": PAGE}, timeout=timeout)
             body = resp.json()
         except (requests.exceptions.RequestException, ValueError):
             return None if not out else out
@@ -210,16 +281,21 @@ def _pages(session, url: str, params: dict, timeout: float, limit: int) -> list[
 def remove_owned(session, base: str, kind: str, resource_id: str, prefix: str, timeout: float, result: Cleanup,
                  log=None) -> None:
     """DELETE one user or group, only after a GET of it shows ``prefix``; the outcome goes to ``result``
-    (a 404 is already gone; anything not ours, or not readable, is never touched)."""
+    (a 404 is already gone; anything not ours, or not readable, is never touched; a target that keeps
+    answering 429 sets ``result.gave_up``)."""
     url = f"{base}/{kind}/{quote(resource_id, safe='')}"
     try:
-        seen = session.get(url, timeout=timeout)
+        seen = send(session, "GET", url, timeout=timeout)
         if seen.status_code == 404:
             return
         resource = seen.json() if seen.status_code == 200 else None
         if not carries_prefix(resource, prefix):
             return  # not ours (or not readable): never touched
-        gone = session.delete(url, timeout=timeout)
+        gone = send(session, "DELETE", url, timeout=timeout)
+    except Throttled as exc:
+        result.failed.append((kind, resource_id, str(exc)))
+        result.gave_up = str(exc)
+        return
     except (requests.exceptions.RequestException, ValueError) as exc:
         result.failed.append((kind, resource_id, _short(exc)))
         return
@@ -256,13 +332,13 @@ def run_cleanup(args: argparse.Namespace) -> int:
     start = safe_start(args.target_url, args.token, ca=args.ca)
     if start.problem and not start.unfiltered:
         print(f"cleanup: {start.problem}")
-        return 2
+        return 3 if start.throttled else 2
     result = cleanup(args.target_url, args.token, prefix, ca=args.ca, scan_limit=args.scan_limit)
     if args.json:
         print(json.dumps({"prefix": prefix, "removed": [{"kind": k, "id": i, "name": n} for k, i, n in result.removed],
                           "failed": [{"kind": k, "id": i, "why": w} for k, i, w in result.failed],
-                          "scanned": result.scanned}, indent=2))
+                          "scanned": result.scanned, "gaveUp": result.gave_up}, indent=2))
     else:
         for line in result.lines():
             print(line)
-    return 1 if result.failed else 0
+    return 3 if result.gave_up else 1 if result.failed else 0
