@@ -24,6 +24,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_wtf import FlaskForm
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from jinja2 import ChoiceLoader, FileSystemLoader
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
@@ -117,6 +118,8 @@ def install_pages(app: Flask, *, name: str, rand, clock) -> None:
         BABEL_DEFAULT_LOCALE="en",
     )
     app.session_interface = _LabClockSessions(clock)
+    shared = FileSystemLoader(str(Path(__file__).resolve().parent / "templates"))  # pages/macros.html
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, shared]) if app.jinja_loader else shared
     Babel(app, locale_selector=chosen_language, default_translation_directories=";".join(catalogue_directories()))
     csrf_stream = rand.stream(f"{name}.pages.csrf")
 
