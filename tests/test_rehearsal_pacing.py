@@ -15,6 +15,15 @@ from simulator.core.server import LiveServer
 from simulator.tools.rehearse import Tenant, apply_changes, build_tenant, day_plan, prefixed_schema
 
 PREFIX = "cf-pace-"
+#: One lab for the module, reset to each test's seed (a start costs far more than a reset).
+pytestmark = pytest.mark.xdist_group("rehearsal-pacing")
+
+
+@pytest.fixture(scope="module")
+def shared_lab():
+    lab = Lab.start(seed=11)
+    yield lab
+    lab.stop()
 
 
 def _target(**load) -> tuple[ScimTarget, LiveServer]:
@@ -22,11 +31,11 @@ def _target(**load) -> tuple[ScimTarget, LiveServer]:
     return target, LiveServer(create_app(target), threads=16, name="paced-target").start()
 
 
-def _story(concurrency: int, *, users: int = 36, latency: float = 0.002) -> dict:
+def _story(lab: Lab, concurrency: int, *, users: int = 24, latency: float = 0.002) -> dict:
     """A tenant with managers in three assigned groups: the initial cycle, then changes (attributes, a
     soft delete, a joiner, a group move) and an incremental cycle; what the lab and the target hold after."""
     target, server = _target(latency=latency)
-    lab = Lab.start(seed=11)
+    lab.reset(seed=11)
     try:
         lab.settings(exportConcurrency=concurrency, ownershipGuard={"prefix": PREFIX})
         tenant = build_tenant(lab, users, 3, PREFIX)
@@ -44,7 +53,6 @@ def _story(concurrency: int, *, users: int = 36, latency: float = 0.002) -> dict
         return {"logs": app.logs(), "outbound": lab.outbound(), "dump": target.dump(), "status": app.status(),
                 "timings": target.timings()}
     finally:
-        lab.stop()
         server.stop()
 
 
@@ -101,18 +109,18 @@ def _max_in_flight(timings: dict) -> int:
     return peak
 
 
-def test_concurrent_export_equals_serial_in_logs_state_and_each_objects_order():
-    serial, parallel = _story(1), _story(4)
+def test_concurrent_export_equals_serial_in_logs_state_and_each_objects_order(shared_lab):
+    serial, parallel = _story(shared_lab, 1), _story(shared_lab, 4)
     serial_names, parallel_names = _names(serial["dump"]), _names(parallel["dump"])
     # the requests really overlapped at the target with four workers, and never with one
     assert _max_in_flight(serial["timings"]) == 1
     assert _max_in_flight(parallel["timings"]) > 1
     # the same objects in the same final state on the target
     assert _state(parallel["dump"], parallel_names) == _state(serial["dump"], serial_names)
-    assert len(serial["dump"]["Users"]) == 37 and len(serial["dump"]["Groups"]) == 3
+    assert len(serial["dump"]["Users"]) == 25 and len(serial["dump"]["Groups"]) == 3
     # the same provisioning logs, entry by entry and in the same order (ids come from the seed)
     assert _without_ids(parallel["logs"], parallel_names) == _without_ids(serial["logs"], serial_names)
-    assert [e["provisioningAction"] for e in serial["logs"]].count("create") == 36 + 3 + 1
+    assert [e["provisioningAction"] for e in serial["logs"]].count("create") == 24 + 3 + 1
     # each object's requests in the same order, with the same bodies
     assert _per_object(parallel["outbound"], parallel["dump"], parallel_names) == \
         _per_object(serial["outbound"], serial["dump"], serial_names)
@@ -124,10 +132,11 @@ def test_concurrent_export_equals_serial_in_logs_state_and_each_objects_order():
     assert parallel["status"]["lastExecution"]["countExported"] == serial["status"]["lastExecution"]["countExported"]
 
 
-def test_rate_cap_spaces_the_engines_requests_on_the_wire():
+def test_rate_cap_spaces_the_engines_requests_on_the_wire(shared_lab):
     rate = 200.0
     target, server = _target()
-    lab = Lab.start(seed=12)
+    lab = shared_lab
+    lab.reset(seed=12)
     try:
         lab.settings(exportConcurrency=4, requestRateLimit=rate, ownershipGuard={"prefix": PREFIX})
         tenant: Tenant = build_tenant(lab, 80, 1, PREFIX)
@@ -137,7 +146,6 @@ def test_rate_cap_spaces_the_engines_requests_on_the_wire():
         app.start()
         lab.advance(0)
     finally:
-        lab.stop()
         server.stop()
     arrivals = sorted(target.timings()["t"])
     assert len(arrivals) == 80 * 2 + 3  # a filter and a POST per user; the group's filter, POST, members PATCH
@@ -163,14 +171,15 @@ BAD_SETTINGS = [
 ]
 
 
-def test_bad_pacing_settings_are_refused_and_change_nothing():
-    with Lab.start(seed=13) as lab:
-        before = lab.settings()
-        assert before["exportConcurrency"] == 1 and before["requestRateLimit"] is None
-        for body, message in BAD_SETTINGS:
-            with pytest.raises(LabError) as refused:
-                lab.settings(**body)
-            assert "-> 400" in str(refused.value) and message in str(refused.value), body
-            assert lab.settings() == before
-        with pytest.raises(LabError, match="-> 400.*since must be a non-negative integer"):
-            lab.admin("GET", "/metrics", params={"since": "-1"})
+def test_bad_pacing_settings_are_refused_and_change_nothing(shared_lab):
+    lab = shared_lab
+    lab.reset(seed=13)
+    before = lab.settings()
+    assert before["exportConcurrency"] == 1 and before["requestRateLimit"] is None
+    for body, message in BAD_SETTINGS:
+        with pytest.raises(LabError) as refused:
+            lab.settings(**body)
+        assert "-> 400" in str(refused.value) and message in str(refused.value), body
+        assert lab.settings() == before
+    with pytest.raises(LabError, match="-> 400.*since must be a non-negative integer"):
+        lab.admin("GET", "/metrics", params={"since": "-1"})
