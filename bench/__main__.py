@@ -12,20 +12,26 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import ceiling, cycles, peer, scim_mix, suite
+from . import ceiling, cycles, peer, rehearsal, scim_mix, suite
 from .lab import LabProcess
 from .procs import ROOT
 from .report import MIB, Goal, write
 
 SIZES = {
     "full": {"mix_users": 10_000, "mix_seconds": 6.0, "ceiling_seconds": 2.0, "initial_users": 10_000,
-             "small": 1_000, "large": 100_000, "queries": 300, "suite": True, "one_lab_per_kind": False},
+             "small": 1_000, "large": 100_000, "queries": 300, "suite": True, "one_lab_per_kind": False,
+             "engine_users": 2_000, "rehearsal_users": 10_000},
     # The smoke size shares one cycle run and one ceiling measurement between the goals that would
     # each start a lab of their own: every benchmark still runs, with half the processes.
     "smoke": {"mix_users": 40, "mix_seconds": 0.3, "ceiling_seconds": 0.2, "initial_users": 25,
-              "small": 25, "large": 40, "queries": 10, "suite": False, "one_lab_per_kind": True},
+              "small": 25, "large": 40, "queries": 10, "suite": False, "one_lab_per_kind": True,
+              "engine_users": 20, "rehearsal_users": 20},
 }
 MEMORY_LIMIT = 1024 * MIB
+REHEARSAL_MEMORY_LIMIT = 1536 * MIB
+#: Export concurrency against the ceiling: two workers overlap the lab's work with the ceiling's on two
+#: cores; more cannot add a core, so they must only keep that gain (the ceiling is one Python process).
+SCALING_GOALS = {2: ">= 1.3", 4: ">= 1.3", 8: ">= 1.3"}
 SUITE_LIMIT = 60.0
 BENCH_LIMIT = 300.0
 #: The peer's users are named in this domain (bench/payloads.py).
@@ -61,6 +67,26 @@ def measure_ceiling(seconds: float) -> dict:
         return ceiling.measure(process.description["url"], seconds)
 
 
+def rehearsal_goals(engine: dict, memory: dict) -> list[Goal]:
+    """Issue 15's rows: the engine against the ceiling's SCIM routes, its scaling with exportConcurrency,
+    and the peak RSS of a rehearsal in one process."""
+    ceil = engine["ceiling"]["used"]
+    by_concurrency = {c.concurrency: c for c in engine["cycles"]}
+    one = by_concurrency[1]
+    goals = [Goal(f"rehearsal engine alone, initial cycle of {one.users:,} users at exportConcurrency 1 "
+                  "(requests the ceiling counted / cycle wall time)", f"{one.rps:.0f} req/s",
+                  f"ceiling's SCIM routes {ceil:.0f} req/s (filter + create, plain client)", one.rps / ceil, ">= 0.8")]
+    for concurrency, cycle in sorted(by_concurrency.items()):
+        if concurrency > 1:
+            goals.append(Goal(f"rehearsal engine scaling: exportConcurrency {concurrency} vs 1 against the ceiling",
+                              f"{cycle.rps:.0f} req/s", f"{one.rps:.0f} req/s", cycle.rps / one.rps,
+                              SCALING_GOALS[concurrency]))
+    goals.append(Goal(f"peak RSS of one rehearsal process, {memory['users']:,} users against the built-in GoToMeeting "
+                      f"({memory['requests']:,} requests, {memory['seconds']:.0f} s)", f"{memory['peakRss'] / MIB:.0f} MiB",
+                      f"{REHEARSAL_MEMORY_LIMIT / MIB:.0f} MiB", memory["peakRss"] / REHEARSAL_MEMORY_LIMIT, "<= 1"))
+    return goals
+
+
 def run(size: str, large: int | None, out_dir: Path, skip_peer: bool = False) -> tuple[list[Goal], str]:
     """Every benchmark, in an order where nothing else runs while a figure is measured; the two
     preparations that are no figure (the peer storing its users, the large tenant growing from its
@@ -87,8 +113,13 @@ def run(size: str, large: int | None, out_dir: Path, skip_peer: bool = False) ->
         try:
             _log(f"the tenant grows to {sizes['large']} users"
                  + (f" (scim2-server {peer.version()} stores its {sizes['mix_users']} users meanwhile)"
-                    if peer_process else ""))
-            big.grow_to(sizes["large"])
+                    if peer_process else "") + f"; a {sizes['rehearsal_users']}-user rehearsal measures its memory")
+            memory_run = rehearsal.MemoryRun(sizes["rehearsal_users"])
+            try:
+                big.grow_to(sizes["large"])
+                memory = memory_run.result()
+            finally:
+                memory_run.stop()
             if peer_process is not None:
                 _log(f"scim2-server {peer.version()} with the same mix")
                 theirs = mix_on_peer(peer_process, sizes["mix_users"], sizes["mix_seconds"])
@@ -112,6 +143,12 @@ def run(size: str, large: int | None, out_dir: Path, skip_peer: bool = False) ->
     latency = {"small": small_incremental.users, "large": large_incremental.users, "queries": sizes["queries"],
                "medianSmallMs": small_filter * 1000, "medianLargeMs": large_filter * 1000,
                "ratio": large_filter / small_filter}
+
+    _log(f"the rehearsal engine against the ceiling's SCIM routes, {sizes['engine_users']} users at "
+         f"exportConcurrency {', '.join(map(str, rehearsal.SCALING))}")
+    engine = rehearsal.engine_rates(sizes["engine_users"], sizes["ceiling_seconds"])
+    details["rehearsal"] = {"ceiling": engine["ceiling"], "cycles": rehearsal.cycles_json(engine["cycles"]),
+                            "memory": memory}
 
     suite_result = None
     if sizes["suite"]:
@@ -152,6 +189,7 @@ def run(size: str, large: int | None, out_dir: Path, skip_peer: bool = False) ->
              f"{latency['medianLargeMs']:.2f} ms", f"{latency['medianSmallMs']:.2f} ms", latency["ratio"], "<= 1.5"),
         Goal(f"peak RSS of the lab process, {large_incremental.users:,} users provisioned into GoToMeeting",
              f"{peak_rss / MIB:.0f} MiB", f"{MEMORY_LIMIT / MIB:.0f} MiB", peak_rss / MEMORY_LIMIT, "<= 1"),
+        *rehearsal_goals(engine, memory),
     ]
     if suite_result is not None:
         serial, jobs2 = suite_result["serial"], suite_result["jobs2"]

@@ -5,6 +5,11 @@ in its own process), called with the same ``requests`` client as every other ben
 top of this (routing to SCIM, validation, account rules, journal, rendering) is what its ratio to the
 ceiling measures.
 
+Under ``/scim`` it is also the barest SCIM server Entra's engine can provision (the load rehearsal's
+benchmarks): ``GET /Users`` and ``GET /Groups`` answer an empty ListResponse to any filter, ``POST`` reads
+the body and answers 201 with a new id, ``PATCH`` answers 204, ``DELETE`` 204; nothing is stored, and no
+token is checked. ``GET /_count`` is the number of SCIM requests it answered.
+
 Run as ``python -m bench.ceiling --describe FILE`` to serve (the bench starts it itself).
 """
 from __future__ import annotations
@@ -19,10 +24,44 @@ from .payloads import CEILING_BODY, SCIM_JSON
 from .procs import ServerProcess, python_module, session
 
 
+#: The empty ListResponse the SCIM routes answer to every query.
+EMPTY_LIST = json.dumps({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
+                         "startIndex": 1, "itemsPerPage": 0, "Resources": []}, separators=(",", ":")).encode()
+
+
 def create_app():
     from flask import Flask, Response, request
 
     app = Flask("ceiling")
+    count = [0]
+    lock = threading.Lock()
+
+    def counted() -> int:
+        with lock:
+            count[0] += 1
+            return count[0]
+
+    @app.get("/scim/<any(Users, Groups):kind>")
+    def scim_query(kind):
+        counted()
+        return Response(EMPTY_LIST, content_type=SCIM_JSON)
+
+    @app.post("/scim/<any(Users, Groups):kind>")
+    def scim_create(kind):
+        number = counted()
+        request.get_data()
+        body = b'{"id":"%d"}' % number
+        return Response(body, status=201, content_type=SCIM_JSON)
+
+    @app.route("/scim/<any(Users, Groups):kind>/<resource_id>", methods=["PATCH", "DELETE"])
+    def scim_change(kind, resource_id):
+        counted()
+        request.get_data()
+        return Response(status=204)
+
+    @app.get("/_count")
+    def scim_count():
+        return Response(b'{"count":%d}' % count[0], content_type="application/json")
 
     @app.get("/x")
     def read():
@@ -80,6 +119,26 @@ def measure(url: str, seconds: float) -> dict:
         assert resp.status_code == 201
 
     result = {"get_rps": rate(get, seconds), "post_rps": rate(post, seconds)}
+    s.close()
+    return result
+
+
+def scim_rate(url: str, seconds: float) -> float:
+    """Requests per second of what an initial cycle sends per user (a userName filter, then a create),
+    back to back against the ceiling's SCIM routes at ``url``."""
+    s = session()
+    headers = {"Content-Type": SCIM_JSON, "Accept": SCIM_JSON, "Authorization": "Bearer ceiling"}
+
+    def user(i):
+        if i % 2 == 0:
+            resp = s.get(f"{url}/scim/Users", params={"filter": f'userName eq "bench.user{i}@contoso.example"'},
+                         headers=headers)
+            assert resp.status_code == 200
+        else:
+            resp = s.post(f"{url}/scim/Users", data=CEILING_BODY, headers=headers)
+            assert resp.status_code == 201
+
+    result = rate(user, seconds)
     s.close()
     return result
 

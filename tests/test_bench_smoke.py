@@ -15,7 +15,8 @@ def test_every_benchmark_runs_at_a_tiny_size_and_reports_each_goal(tmp_path):
     goals, table = run("smoke", None, tmp_path)
     names = [g.name for g in goals]
     expected = ["GoToMeeting SCIM mix", "initial cycle", "incremental cycle", "SCIM userName filter",
-                "peak RSS", "make bench wall time"] + (["scim2-server"] if peer.installed() else [])
+                "peak RSS", "rehearsal engine alone", "exportConcurrency 2 vs 1", "exportConcurrency 8 vs 1",
+                "peak RSS of one rehearsal process", "make bench wall time"] + (["scim2-server"] if peer.installed() else [])
     for fragment in expected:
         assert any(fragment in name for name in names), (fragment, names)
     assert all(math.isfinite(g.ratio) and g.ratio > 0 for g in goals), [(g.name, g.ratio) for g in goals]
@@ -24,6 +25,12 @@ def test_every_benchmark_runs_at_a_tiny_size_and_reports_each_goal(tmp_path):
     assert report["details"]["cycles"]["initial"]["requestsPerUser"] >= 2  # a match and a create per user
     assert report["details"]["cycles"]["initial"]["exported"] == 25
     assert report["details"]["cycles"]["initial"]["cpuMsPerUser"] > 0  # the lab process's CPU was read
+    # the ceiling counted each rehearsal-engine cycle's requests: a filter and a create per user, and the
+    # group's filter, create and members PATCH
+    rehearsal = report["details"]["rehearsal"]
+    assert [(c["concurrency"], c["requests"]) for c in rehearsal["cycles"]] == [(k, 2 * 20 + 3) for k in (1, 2, 4, 8)]
+    assert rehearsal["memory"]["users"] == 20 and rehearsal["memory"]["initialObjects"] == 20 + 1
+    assert rehearsal["memory"]["peakRss"] > 50 * 1024 * 1024
     assert (tmp_path / "bench.md").read_text().endswith(table)
     assert table.count("\n| ") == len(goals)
 
