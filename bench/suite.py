@@ -26,9 +26,10 @@ def run_suite(jobs: int, select: str | None = None, marks: str | None = None) ->
     return {"jobs": jobs, "seconds": seconds, "passed": done.returncode == 0, "summary": summary.strip("= ")}
 
 
-def suite_times(select: str | None = None) -> dict:
-    serial = run_suite(0, select)
-    parallel = run_suite(2, select)
+def suite_times(select: str | None = None, marks: str | None = "not ui") -> dict:
+    """The suite's API scenarios (the ``@ui`` ones are timed by ``ui_time``)."""
+    serial = run_suite(0, select, marks)
+    parallel = run_suite(2, select, marks)
     return {"serial": serial, "jobs2": parallel, "speedup": serial["seconds"] / parallel["seconds"]}
 
 
