@@ -514,8 +514,12 @@ class _CycleRunner:
                 return progress
 
     def _staged(self) -> int:
-        logs = self.app.logs(provisioningAction="stagedDelete")
-        return len(logs)
+        """The job's staged deletions, counted by Graph (``$count``): listing 100,000 entries would hold
+        them all in this process at once."""
+        page = self.lab.graph.get("/auditLogs/provisioning", params={
+            "$filter": f"jobId eq '{self.app.job_id}' and provisioningAction eq 'stagedDelete'", "$top": 1,
+            "$count": "true"})
+        return int(page["@odata.count"])
 
 
 # --------------------------------------------------------------------------------------------------
