@@ -9,8 +9,10 @@
   better of a measurement before and one after the cycles.
 * Scaling: the same initial cycle at ``exportConcurrency`` 1, 2, 4 and 8 (a new app each time, so that
   each cycle creates every user again), as ratios to concurrency 1. The ceiling is served by cheroot's
-  worker threads in one Python process, so it saturates at about one core: the lab and the ceiling
-  share the machine's cores, and beyond two workers there is nothing left to gain.
+  worker threads in one Python process, and so is the lab: each gets at most one core's worth of Python
+  (one interpreter lock), so on two cores more workers can only overlap the lab's work with the
+  ceiling's. The lab's CPU time over the cycle's wall time (``labBusy``) says whether the lab itself is
+  the one saturated.
 * Memory: a whole rehearsal (``rehearse()`` and its report, as ``entra-lab rehearse`` runs it: tenant,
   initial cycle, a day of incremental cycles, mass unassignment, forced deletes) against the built-in
   GoToMeeting, in one process (``python -m bench.rehearsal``), which reports its own peak RSS
@@ -47,10 +49,17 @@ class EngineCycle:
     users: int
     requests: int  # as the ceiling counted them
     seconds: float
+    lab_cpu: float  # CPU seconds the lab process used during the cycle, all its threads
+    ceiling_cpu: float  # and the ceiling's process
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
+
+    @property
+    def lab_busy(self) -> float:
+        """The lab's CPU time over the cycle's wall time: 1.0 is one core busy the whole cycle."""
+        return self.lab_cpu / self.seconds
 
 
 def _count(url: str, http) -> int:
@@ -79,14 +88,17 @@ def engine_rates(users: int, ceiling_seconds: float, concurrencies=SCALING) -> d
             app.assign(group["id"], "User")
             app.start()
             before = _count(url, http)
+            cpu = process.cpu_seconds(), target.cpu_seconds()
             began = time.perf_counter()
             result = app.run_cycle()
             seconds = time.perf_counter() - began
+            lab_cpu, ceiling_cpu = process.cpu_seconds() - cpu[0], target.cpu_seconds() - cpu[1]
             exported = int(result.get("execution", {}).get("countExported", 0))
             if result.get("state") != "Succeeded" or exported != len(seeded) + 1:
                 raise RuntimeError(f"the cycle at concurrency {concurrency} exported {exported} of {len(seeded)} "
                                    f"users and their group: {result.get('state')}")
-            cycles.append(EngineCycle(concurrency, len(seeded), _count(url, http) - before, seconds))
+            cycles.append(EngineCycle(concurrency, len(seeded), _count(url, http) - before, seconds, lab_cpu,
+                                      ceiling_cpu))
         second = ceiling.scim_rate(url, ceiling_seconds)
         http.close()
     return {"ceiling": {"first": first, "second": second, "used": max(first, second)}, "cycles": cycles}
@@ -160,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cycles_json(cycles: list[EngineCycle]) -> list[dict]:
-    return [{**asdict(c), "rps": c.rps} for c in cycles]
+    return [{**asdict(c), "rps": c.rps, "labBusy": c.lab_busy} for c in cycles]
 
 
 if __name__ == "__main__":
