@@ -330,3 +330,35 @@ def test_an_interruption_python_swallowed_still_stops_the_run_after_the_scenario
         with pytest.raises(StopIteration):
             wrapper.send(None)
         assert bool(item.session.shouldstop) is interrupted
+
+
+def test_an_interruption_is_reported_even_from_a_traceback_entry_without_a_line_number():
+    """A signal landing between two instructions can leave a traceback entry whose tb_lineno is None;
+    pytest's report of the KeyboardInterrupt failed on it (exit 1 instead of 2). The report drops it."""
+    from _pytest._code import ExceptionInfo
+
+    from fixtures.target import numbered_traceback, pytest_keyboard_interrupt
+
+    def inner():
+        raise KeyboardInterrupt("SIGINT")
+
+    try:
+        inner()
+    except KeyboardInterrupt as exc:
+        interrupted = exc
+    real = interrupted.__traceback__
+
+    class NoLine:  # the entry a signal left: the same frame, no line number
+        def __init__(self, entry):
+            self.tb_frame, self.tb_lasti, self.tb_next, self.tb_lineno = entry.tb_frame, entry.tb_lasti, entry.tb_next, None
+
+    chain = NoLine(real)
+    assert numbered_traceback(chain).tb_frame is real.tb_next.tb_frame  # the unnumbered entry is gone
+    assert numbered_traceback(chain).tb_next is None
+    assert numbered_traceback(real).tb_lineno == real.tb_lineno and numbered_traceback(real).tb_next.tb_lineno \
+        == real.tb_next.tb_lineno  # a whole traceback is kept as it is
+
+    excinfo = ExceptionInfo.from_exception(interrupted)
+    pytest_keyboard_interrupt(excinfo)  # nothing to drop: unchanged
+    assert excinfo.tb is real
+    assert "KeyboardInterrupt: SIGINT" in str(excinfo.getrepr())
