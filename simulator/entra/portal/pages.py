@@ -17,7 +17,7 @@ import functools
 from typing import Callable
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, redirect, request, url_for
+from flask import Blueprint, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from ...core.pages import page
@@ -70,7 +70,7 @@ def portal_pages_blueprint(entra) -> Blueprint:
 
     @bp.app_context_processor
     def _menus():
-        return {"app_menu": app_menu, "url_for_exists": lambda endpoint: endpoint in current_app.view_functions}
+        return {"app_menu": app_menu}
 
     @bp.get("/portal/")
     @admin_page
@@ -85,13 +85,13 @@ def portal_pages_blueprint(entra) -> Blueprint:
 
 
 def app_menu(sp) -> list[tuple[str, str]]:
-    """An enterprise app's menu: (endpoint, label) of the sections this lab has."""
+    """An enterprise app's menu: (endpoint, label) of its sections."""
     entries = [("entra_portal_pages.app_overview", _("Overview")),
                ("entra_portal_pages.users_and_groups", _("Users and groups")),
                ("entra_portal_pages.provisioning", _("Provisioning")),
                ("entra_portal_pages.provision_on_demand", _("Provision on demand")),
                ("entra_portal_pages.app_provisioning_logs", _("Provisioning logs"))]
-    return [(endpoint, label) for endpoint, label in entries if endpoint in current_app.view_functions]
+    return entries
 
 
 def portal_message(title: str, message: str, status: int):

@@ -17,7 +17,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, get_flashed_messages, redirect, request, url_for
+from flask import flash, get_flashed_messages, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
@@ -25,6 +25,7 @@ from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, Stri
 from ...core.pages import PageForm, page
 from ..provisioning import probe
 from ..sync.model import SyncError
+from .status import cycle_status
 
 AUTOMATIC, MANUAL = "Automatic", "Manual"
 ON, OFF = "on", "off"
@@ -33,8 +34,6 @@ SCOPE_ASSIGNED, SCOPE_ALL = "assigned", "all"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_THRESHOLD = 2_147_483_647
 DEFAULT_THRESHOLD = "500"
-#: The provisioning overview's cycle status (its own blade), shown under Synchronization details when present.
-CYCLE_STATUS_TEMPLATE = "portal/_cycle_status.html"
 #: Flash categories of the page's notifications.
 NOTE_SUCCESS, NOTE_ERROR = "success", "error"
 
@@ -74,12 +73,8 @@ def register(bp, entra) -> None:
         return jobs[0] if jobs else None
 
     def cycle_view(job):
-        """The overview's cycle status for "Synchronization details", when that blade is there."""
-        if job.schedule_state not in ("Active", "Paused") or optional_template(CYCLE_STATUS_TEMPLATE) is None:
-            return None
-        try:
-            from .status import cycle_status
-        except ImportError:
+        """The overview's cycle status, shown as "Synchronization details" once provisioning runs."""
+        if job.schedule_state not in ("Active", "Paused"):
             return None
         return cycle_status(entra, job.service_principal_id, job)
 
@@ -112,7 +107,7 @@ def register(bp, entra) -> None:
                 name = str(mapping.get("name") or mapping.get("sourceObjectName") or "")
                 rule_arg = {"rule": rule["id"]} if rule.get("id") else {}
                 rows.append({"name": _(name) if name else name, "enabled": mapping.get("enabled", True) is not False,
-                             "url": optional_url("entra_portal_pages.attribute_mappings", sp_id=sp.id,
+                             "url": url_for("entra_portal_pages.attribute_mappings", sp_id=sp.id,
                                                  mapping_id=index, **rule_arg)})
         return rows
 
@@ -132,8 +127,8 @@ def register(bp, entra) -> None:
             mappings=mapping_rows(sp, job),
             show_details=job.schedule_state in ("Active", "Paused"),
             cycle=cycle_view(job),
-            logs_url=optional_url("entra_portal_pages.app_provisioning_logs", sp_id=sp.id),
-            overview_url=optional_url("entra_portal_pages.provisioning_overview", sp_id=sp.id),
+            logs_url=url_for("entra_portal_pages.app_provisioning_logs", sp_id=sp.id),
+            overview_url=url_for("entra_portal_pages.provisioning_overview", sp_id=sp.id),
         )
         return page("portal/provisioning.html", status, **context)
 
@@ -252,15 +247,6 @@ def register(bp, entra) -> None:
             sync.start_job(sp.id, job.id)
         elif plan["status"] == OFF and job.schedule_state == "Active":
             sync.pause_job(sp.id, job.id)
-
-
-def optional_url(endpoint: str, **values) -> str | None:
-    """A link to another blade's page, when that blade is there."""
-    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
-
-
-def optional_template(name: str) -> str | None:
-    return name if name in current_app.jinja_env.list_templates() else None
 
 
 def refused_text(form: PageForm) -> str:
