@@ -115,8 +115,8 @@ def _authorize_in_popup(ui: UI, name: str, account: dict) -> None:
     popup.wait_for_load_state()
     popup.get_by_label(re.compile(r"^(Email|E-Mail)")).fill(account["email"])
     popup.get_by_label(re.compile(r"^(Password|Kennwort)$")).fill(account["password"])
-    popup.get_by_role("button", name=re.compile(r"^(Allow|Zulassen)$")).click()
-    popup.wait_for_event("close", timeout=POPUP_TIMEOUT)
+    with popup.expect_event("close", timeout=POPUP_TIMEOUT):  # listening before the click: it may close at once
+        popup.get_by_role("button", name=re.compile(r"^(Allow|Zulassen)$")).click()
     ui.pages.remove(popup)
     page.wait_for_load_state()
 
