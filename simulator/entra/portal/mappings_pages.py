@@ -27,13 +27,13 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from ...core.pages import PageForm, page
-from ..apps.model import AppsError
 from ..provisioning.expressions import (ExpressionError, SourceObject, parse_expression, source_expression,
                                        source_type)
 from ..provisioning.mappings import (attribute_definitions, normalize_attribute_mapping, object_definition,
                                      validate_schema)
 from ..sync.model import SyncError
 from .pages import portal_message
+from .status import app_job
 
 #: The session key of the draft (one object mapping's unsaved attribute mappings).
 DRAFT_KEY = "attribute_mapping_draft"
@@ -218,18 +218,12 @@ def expired() -> str:
 
 def register(bp, entra) -> None:
     sync = entra.sync
-    admin_page = bp.admin_page
     base = "/portal/enterprise-apps/<sp_id>/provisioning/mappings/<int:mapping_id>"
 
-    def locate(sp_id: str, mapping_id: int) -> Located | Any:
+    def locate(sp, mapping_id: int) -> Located | Any:
         """The object mapping the URL names, or the portal's 404 page."""
-        try:
-            sp = entra.apps.get_service_principal(sp_id)
-        except AppsError:
-            return portal_message(_("Not found"), _("The application %(id)s does not exist.", id=sp_id), 404)
-        jobs = sync.list_jobs(sp.id)
         wanted = request.args.get("job")
-        job = next((j for j in jobs if j.id == wanted), None) if wanted else (jobs[0] if jobs else None)
+        job = next((j for j in sync.list_jobs(sp.id) if j.id == wanted), None) if wanted else app_job(entra, sp.id)
         if job is None:
             return portal_message(_("Not found"), _("Provisioning is not configured for %(app)s.",
                                                     app=sp.display_name), 404)
@@ -249,10 +243,10 @@ def register(bp, entra) -> None:
         ``Located`` object mapping; an unknown one is the portal's 404 page."""
         def wrap(view):
             @functools.wraps(view)
-            def located(sp_id: str, mapping_id: int, **kwargs):
-                loc = locate(sp_id, mapping_id)
+            def located(sp, mapping_id: int, **kwargs):
+                loc = locate(sp, mapping_id)
                 return view(loc, **kwargs) if isinstance(loc, Located) else loc
-            return bp.route(base + rule, methods=list(methods))(admin_page(located))
+            return bp.route(base + rule, methods=list(methods))(bp.app_page(located))
         return wrap
 
     def mapping_name(loc: Located) -> str:

@@ -25,7 +25,7 @@ from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, Stri
 from ...core.pages import PageForm, page
 from ..provisioning import probe
 from ..sync.model import SyncError
-from .status import cycle_status
+from .status import app_job, cycle_status
 
 AUTOMATIC, MANUAL = "Automatic", "Manual"
 ON, OFF = "on", "off"
@@ -66,11 +66,6 @@ def register(bp, entra) -> None:
 
 
     app_page = bp.app_page
-
-    def the_job(sp_id: str):
-        """The app's provisioning job (the portal shows one: the first)."""
-        jobs = sync.list_jobs(sp_id)
-        return jobs[0] if jobs else None
 
     def cycle_view(job):
         """The overview's cycle status, shown as "Synchronization details" once provisioning runs."""
@@ -139,15 +134,15 @@ def register(bp, entra) -> None:
         """The page (GET), Save and Test Connection (POST: one endpoint, so the menu marks it either way)."""
         if request.method == "POST":
             return submit(sp)
-        return render(sp, the_job(sp.id))
+        return render(sp, app_job(entra, sp.id))
 
     @bp.post("/portal/enterprise-apps/<sp_id>/provisioning/get-started")
     @app_page
     def provisioning_get_started(sp):
         form = GetStartedForm()
         if not form.validate_on_submit():
-            return render(sp, the_job(sp.id), status=400, notes=[(NOTE_ERROR, refused_text(form), [])])
-        if the_job(sp.id) is None:
+            return render(sp, app_job(entra, sp.id), status=400, notes=[(NOTE_ERROR, refused_text(form), [])])
+        if app_job(entra, sp.id) is None:
             try:
                 sync.create_job(sp.id, {"templateId": sp.synchronization_template_id})
             except SyncError as exc:
@@ -155,7 +150,7 @@ def register(bp, entra) -> None:
         return redirect(url_for("entra_portal_pages.provisioning", sp_id=sp.id), 303)
 
     def submit(sp):
-        job = the_job(sp.id)
+        job = app_job(entra, sp.id)
         form = ProvisioningForm()
         if job is None:
             return render(sp, None, status=409, notes=[(NOTE_ERROR, _(
