@@ -3,8 +3,9 @@ before it could be provisioned leaves the escrow, as a user does (skipped, with 
 instead of staying there forever because no cycle looks at it again."""
 from __future__ import annotations
 
-from steps.failure_steps import fault, logs, map_role, outbound, person, run_now, scim_job, start, status
-from steps.provisioning_steps import _assign, _group, _unassign, graph
+from steps.failure_steps import fault, logs, outbound, run_now, status
+from steps.provisioning_steps import _unassign
+from tests.test_engine_groups import started_with_sales
 
 
 def _escrowed(lab, ctx) -> int:
@@ -12,14 +13,7 @@ def _escrowed(lab, ctx) -> int:
 
 
 def test_a_group_escrowed_by_a_429_that_leaves_the_scope_leaves_the_escrow(lab, ctx):
-    scim_job(lab, ctx)
-    map_role(lab, ctx)
-    simon = person(lab, ctx, "B.Simon", role=None)
-    sales = _group(lab, ctx, "Sales")
-    graph(lab, ctx).post(f"/groups/{sales['id']}/members/$ref",
-                         {"@odata.id": f"{lab.graph_url}/directoryObjects/{simon['id']}"})
-    _assign(lab, ctx, sales["id"], "User")
-    start(lab, ctx)
+    _, sales = started_with_sales(lab, ctx)
     fault(lab, method="POST", path="/Groups$", action="status", status=429, retryAfter=1, times=1)
     run_now(lab, ctx)
     assert _escrowed(lab, ctx) == 1
