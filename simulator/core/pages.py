@@ -31,6 +31,8 @@ from wtforms.validators import ValidationError
 LANGUAGES = ("en", "de")
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 LANG_COOKIE = "lab_lang"
+#: The seeded stream the sessions' CSRF secrets are drawn from (``app.extensions``).
+CSRF_STREAM = "pages.csrf-stream"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
@@ -80,20 +82,21 @@ class _LabClockSessions(SecureCookieSessionInterface):
 
 
 def _csrf_token() -> str:
-    secret = session.get("csrf_token") or ""
+    if not session.get("csrf_token"):  # the session's first form: its secret, drawn from the seed
+        session["csrf_token"] = current_app.extensions[CSRF_STREAM].hex(20)
+    secret = session["csrf_token"]
     key = current_app.secret_key if isinstance(current_app.secret_key, bytes) else str(current_app.secret_key).encode()
     return hmac.new(key, f"wtf-csrf-token\0{secret}".encode(), hashlib.sha256).hexdigest()
 
 
 class _SessionBoundCSRF(CSRF):
-    """The form's token: the HMAC of the session's CSRF secret (which install_pages draws from the seed)."""
+    """The form's token: the HMAC of the session's CSRF secret, which the session's first form draws from
+    the seed (a session without one gets a new secret, so an old token does not match it)."""
 
     def generate_csrf_token(self, csrf_token_field) -> str:
         return _csrf_token()
 
     def validate_csrf_token(self, form, field) -> None:
-        if not session.get("csrf_token"):
-            raise ValidationError("The CSRF session token is missing.")
         if not isinstance(field.data, str) or not hmac.compare_digest(field.data, _csrf_token()):
             raise ValidationError("The CSRF token is missing or does not match this session.")
 
@@ -121,13 +124,7 @@ def install_pages(app: Flask, *, name: str, rand, clock) -> None:
     shared = FileSystemLoader(str(Path(__file__).resolve().parent / "templates"))  # pages/macros.html
     app.jinja_loader = ChoiceLoader([app.jinja_loader, shared]) if app.jinja_loader else shared
     Babel(app, locale_selector=chosen_language, default_translation_directories=";".join(catalogue_directories()))
-    csrf_stream = rand.stream(f"{name}.pages.csrf")
-
-    @app.before_request
-    def _seeded_csrf_secret():
-        # Flask-WTF draws the session's CSRF secret from os.urandom; the lab draws it from its seed.
-        if request.endpoint and request.endpoint.startswith(PAGE_ENDPOINT_PREFIXES) and "csrf_token" not in session:
-            session["csrf_token"] = csrf_stream.hex(20)
+    app.extensions[CSRF_STREAM] = rand.stream(f"{name}.pages.csrf")
 
     @app.after_request
     def _remember_language(resp: Response) -> Response:
@@ -139,10 +136,6 @@ def install_pages(app: Flask, *, name: str, rand, clock) -> None:
 
     app.jinja_env.globals.update(languages=LANGUAGES, language_names=LANGUAGE_NAMES,
                                  switch_language_url=switch_language_url, current_language=language)
-
-
-#: Blueprints whose endpoints are pages with forms (their names start with one of these).
-PAGE_ENDPOINT_PREFIXES = ("entra_portal_pages", "goto_admin_center", "entra_sso_pages", "gotomeeting_oauth")
 
 
 def page(template: str, status: int = 200, **context) -> Response:
