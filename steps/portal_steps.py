@@ -13,6 +13,7 @@ from pytest_bdd import given, parsers, then, when
 
 from fixtures.browser import UI
 from simulator.client import PASSWORD
+from steps.provisioning_steps import upn_of
 
 POPUP_TIMEOUT = 10_000
 
@@ -51,8 +52,7 @@ def _(lab, ui: UI):
 @when(parsers.parse('"{name}" signs in to the Microsoft Entra admin center'))
 @when(parsers.parse('"{name}" meldet sich beim Microsoft Entra Admin Center an'))
 def _(lab, ui: UI, name):
-    upn = f"{name.lower().replace(' ', '.')}@{lab.entra_config.tenant_domain}"  # as the lab client names them
-    _sign_in(ui, f"{lab.entra_url}/portal/", upn, PASSWORD)
+    _sign_in(ui, f"{lab.entra_url}/portal/", upn_of(name, lab), PASSWORD)
 
 
 # -- using the page ----------------------------------------------------------------------------------
