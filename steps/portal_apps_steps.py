@@ -1,15 +1,10 @@
 """Steps of the Enterprise apps scenarios (features/portal/apps*.feature) that the generic page steps do
-not say: the tenant's users in German, and what Graph lists after the pages assigned or removed."""
+not say: what Graph lists after the pages assigned or removed."""
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, then
+from pytest_bdd import parsers, then
 
-from steps.provisioning_steps import _create_user, graph
-
-
-@given(parsers.parse('der Benutzer "{name}" ist im Mandanten vorhanden'))
-def _(lab, ctx, name):
-    _create_user(lab, ctx, name)
+from steps.provisioning_steps import graph
 
 
 @then(parsers.parse('Graph lists the assignments of "{app}" as "{expected}"'))

@@ -1,19 +1,15 @@
 """Steps of the Provisioning page's scenarios (features/portal/provisioning*.feature) that the generic
-page steps do not say: the app from the gallery in German, and what Admin Credentials shows after the
-Authorize popup closed (an exact text: "Authorized" is a part of "Not authorized")."""
+page steps do not say: what Admin Credentials shows after the Authorize popup closed (an exact text:
+"Authorized" is a part of "Not authorized")."""
 from __future__ import annotations
 
 import re
 
-from pytest_bdd import given, parsers, then
+from pytest_bdd import parsers, then
 
 from fixtures.browser import UI
-from steps.provisioning_steps import _add_app, graph
-
-
-@given("die GoToMeeting-App wurde aus dem Katalog hinzugefügt")
-def _(lab, ctx):
-    _add_app(lab, ctx, "GoToMeeting", "GoToMeeting")
+from steps.portal_steps import _exact
+from steps.provisioning_steps import graph
 
 
 @then(parsers.parse('Admin Credentials show "{text}"'))
@@ -22,7 +18,7 @@ def _(ui: UI, text):
     from playwright.sync_api import expect
 
     status = ui.page.get_by_role("status", name=re.compile(r"^(Authorization status|Autorisierungsstatus)$"))
-    expect(status).to_have_text(re.compile(rf"^\s*{re.escape(text)}\s*$"))
+    expect(status).to_have_text(_exact(text))
 
 
 @then(parsers.parse('the provisioning job\'s schedule is "{state}"'))

@@ -94,6 +94,7 @@ def _add_app(lab, ctx, template: str, display_name: str) -> None:
 
 
 @given("the GoToMeeting app is added from the gallery")
+@given("die GoToMeeting-App wurde aus dem Katalog hinzugefügt")
 def _(lab, ctx):
     _add_app(lab, ctx, "GoToMeeting", "GoToMeeting")
 
@@ -130,6 +131,7 @@ def _create_user(lab, ctx, name: str, enabled: bool = True) -> dict:
 
 
 @given(parsers.parse('the user "{name}" exists in the tenant'))
+@given(parsers.parse('der Benutzer "{name}" ist im Mandanten vorhanden'))
 def _(lab, ctx, name):
     _create_user(lab, ctx, name)
 
