@@ -29,12 +29,15 @@ def _fake_executable(folder: Path, name: str) -> Path:
     return path
 
 
-def test_chromium_comes_from_the_variable_then_the_path(monkeypatch, tmp_path):
+def test_chromium_comes_from_the_variable_then_the_path_headless_shell_first(monkeypatch, tmp_path):
     on_path = _fake_executable(tmp_path / "bin", "chromium")
+    shell = _fake_executable(tmp_path / "bin", "chromium-headless-shell")
     monkeypatch.setenv("PATH", str(on_path.parent))
     monkeypatch.setenv("CHROMIUM", "/opt/chosen/chromium")
     assert find_chromium() == "/opt/chosen/chromium"
     monkeypatch.delenv("CHROMIUM")
+    assert find_chromium() == str(shell)
+    shell.unlink()
     assert find_chromium() == str(on_path)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert find_chromium() is None  # then Playwright's own browser, if it is installed
