@@ -4,9 +4,11 @@ CSRF token, shows its validation errors next to the field and changes nothing wh
 page saves is what the synchronization API reads; English and German."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import socket
+from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
@@ -19,6 +21,8 @@ from simulator.entra.app import create_app
 from simulator.entra.apps.model import NON_GALLERY_TEMPLATE_ID
 from simulator.entra.auth import mint_token
 from simulator.entra.sso.model import GOTOMEETING_TEMPLATE_ID
+
+PORTAL_STATIC = Path(__file__).resolve().parent.parent / "simulator" / "entra" / "portal" / "static"
 
 
 class SignedIn:
@@ -211,13 +215,20 @@ def test_authorize_opens_the_existing_flow_and_the_page_shows_the_stored_result(
     url = button.get("data-authorize-url")
     assert url == f"/portal/servicePrincipals/{sp.id}/provisioning/authorize?jobId={job_id}"
     assert portal.client.get(url).status_code == 302  # to GoTo's sign-in
-    assert tree.xpath("//script/@src") == ["/portal/static/provisioning.js"]
-    assert portal.client.get("/portal/static/provisioning.js").status_code == 200
+    [script] = tree.xpath("//script/@src")
+    assert script == f"/portal/static/provisioning.js?v={_content_hash('provisioning.js')}"
+    served = portal.client.get(script)
+    assert served.status_code == 200 and served.headers["Cache-Control"] == "public, max-age=86400"
     assert " ".join(tree.get_element_by_id("authorize-status").text_content().split()) == "Not authorized"
     portal.entra.sync.store_secrets(sp.id, {"Oauth2AccessToken": "stored-by-authorize"})
     tree = lxml_html.fromstring(portal.get(sp).get_data(as_text=True))
     assert " ".join(tree.get_element_by_id("authorize-status").text_content().split()) == "Authorized"
     assert "stored-by-authorize" not in portal.get(sp).get_data(as_text=True)
+
+
+def _content_hash(filename: str) -> str:
+    """The version a static file's URL carries: the start of the SHA-256 of its bytes."""
+    return hashlib.sha256((PORTAL_STATIC / filename).read_bytes()).hexdigest()[:12]
 
 
 def test_the_popups_last_page_is_in_the_admin_centers_layout_and_keeps_failures_open(portal):
@@ -226,9 +237,9 @@ def test_the_popups_last_page_is_in_the_admin_centers_layout_and_keeps_failures_
     tree = lxml_html.fromstring(resp.get_data(as_text=True))
     assert tree.xpath("//h1")[0].text_content() == "Autorisierung fehlgeschlagen"
     assert tree.get_element_by_id("message").text_content() == "Der state-Parameter fehlt oder ist fehlerhaft."
-    script = tree.xpath('//script[@src="/portal/static/token_authorize.js"]')[0]
+    script = tree.xpath(f'//script[@src="/portal/static/token_authorize.js?v={_content_hash("token_authorize.js")}"]')[0]
     assert script.get("data-authorized") == "false"
-    assert tree.xpath('//link[@rel="stylesheet"]/@href') == ["/portal/static/portal.css"]
+    assert tree.xpath('//link[@rel="stylesheet"]/@href') == [f"/portal/static/portal.css?v={_content_hash('portal.css')}"]
     assert resp.headers["X-Frame-Options"] == "DENY"
 
 

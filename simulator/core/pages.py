@@ -10,6 +10,9 @@ the language, the message catalogues, the forms' CSRF protection and the page re
   timestamp in it. The session is a signed cookie of the server's own name (the two servers on one host
   keep separate sessions), timestamped by the lab's clock, so that one seed gives the same pages.
 - **Responses**: ``no-store`` and ``X-Frame-Options: DENY`` (a popup, never a frame).
+- **Static files** (``static_files``): the stylesheet and scripts of a blueprint are cached by the
+  browser for a day, under URLs that carry a hash of the file (``?v=``), so a page loads them once and a
+  changed file is a new URL.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from urllib.parse import urlencode
 import hashlib
 import hmac
 
-from flask import Flask, Response, current_app, render_template, request, session
+from flask import Blueprint, Flask, Response, current_app, render_template, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, get_locale
 from flask_wtf import FlaskForm
@@ -33,6 +36,8 @@ LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 LANG_COOKIE = "lab_lang"
 #: The seeded stream the sessions' CSRF secrets are drawn from (``app.extensions``).
 CSRF_STREAM = "pages.csrf-stream"
+#: Seconds a browser keeps a page's stylesheet and scripts (their URLs change with their content).
+STATIC_MAX_AGE = 86_400
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
@@ -136,6 +141,26 @@ def install_pages(app: Flask, *, name: str, rand, clock) -> None:
 
     app.jinja_env.globals.update(languages=LANGUAGES, language_names=LANGUAGE_NAMES,
                                  switch_language_url=switch_language_url, current_language=language)
+
+
+def static_files(bp: Blueprint) -> Blueprint:
+    """Make the blueprint's static files cacheable: ``url_for`` adds the file's content hash as ``v``,
+    and the files are served with ``max-age`` of ``STATIC_MAX_AGE``."""
+    versions: dict[str, str] = {}
+
+    def version(filename: str) -> str:
+        if filename not in versions:
+            data = (Path(bp.static_folder) / filename).read_bytes()
+            versions[filename] = hashlib.sha256(data).hexdigest()[:12]
+        return versions[filename]
+
+    @bp.url_defaults
+    def _versioned(endpoint: str, values: dict) -> None:
+        if endpoint == f"{bp.name}.static" and "filename" in values:
+            values.setdefault("v", version(values["filename"]))
+
+    bp.get_send_file_max_age = lambda filename: STATIC_MAX_AGE
+    return bp
 
 
 def page(template: str, status: int = 200, **context) -> Response:

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from ...core.pages import page
+from ...core.pages import page, static_files
 from ..apps.model import AppsError
 from ..directory.roles import APP_ADMIN_ROLES
 
@@ -35,8 +35,8 @@ def safe_next(target: str | None) -> str:
 
 
 def portal_pages_blueprint(entra) -> Blueprint:
-    bp = Blueprint("entra_portal_pages", __name__, template_folder="templates", static_folder="static",
-                   static_url_path="/portal/static")
+    bp = static_files(Blueprint("entra_portal_pages", __name__, template_folder="templates", static_folder="static",
+                                static_url_path="/portal/static"))
 
     def admin_page(view: Callable) -> Callable:
         """A page for admins: sign in first; without an app-admin role, Entra's "no access" page."""

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from ...core.pages import page
+from ...core.pages import page, static_files
 from .. import oauth  # noqa: F401  (the model first: it loads its views, among them the sign-in check)
 from ..oauth_views import password_sign_in
 from ..sso.model import SsoSettingsError
@@ -52,8 +52,8 @@ def message_page(title: str, message: str, status: int) -> Response:
 def admin_center_blueprint(goto) -> Blueprint:
     account = goto.account
     sp = goto.sso
-    bp = Blueprint("goto_admin_center", __name__, url_prefix=PREFIX, template_folder="templates",
-                   static_folder="static", static_url_path="/static")
+    bp = static_files(Blueprint("goto_admin_center", __name__, url_prefix=PREFIX, template_folder="templates",
+                                static_folder="static", static_url_path="/static"))
 
     def signed_in_user():
         user_id = session.get(SESSION_KEY)
