@@ -8,6 +8,7 @@ scenario, a screenshot after every step).
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 from pytest_bdd import given, parsers, then, when
 
@@ -40,13 +41,42 @@ def _sign_in(ui: UI, url: str, login: str, password: str) -> None:
     page.wait_for_load_state()
 
 
+def _signed_in_over_http(ui: UI, url: str, login: str, password: str) -> None:
+    """The browser context signs in through the sign-in page's form over HTTP (Playwright's request
+    context shares the browser's cookies, so the session cookie lands where the pages need it), then the
+    page opens ``url``: a precondition, established the way Playwright recommends for tests that are not
+    about signing in. The sign-in page itself is walked by the ``When`` steps."""
+    from lxml import html
+
+    api = ui.context.request
+    shown = api.get(url)  # follows the redirect to Entra's sign-in page
+    form = html.fromstring(shown.text()).forms[0]
+    fields = {name: value for name, value in form.form_values()}
+    answer = api.post(urljoin(shown.url, form.action),
+                      form={**fields, "login": login, "passwd": password, "action": "signin"})
+    assert answer.ok and "/portal/" in answer.url, f"the sign-in answered {answer.status} at {answer.url}"
+    ui.page.goto(url)
+
+
+def _admin_center_shown(ui: UI) -> None:
+    expect(ui.page.get_by_role("link", name=re.compile(r"^(Enterprise apps|Enterprise-Apps)$")).first).to_be_visible()
+
+
 # -- signing in --------------------------------------------------------------------------------------
-@given("the admin signs in to the Microsoft Entra admin center as a Cloud Application Administrator")
-@given("der Administrator meldet sich mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center an")
+@given("the admin is signed in to the Microsoft Entra admin center as a Cloud Application Administrator")
+@given("der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet")
+def _(lab, ui: UI):
+    config = lab.entra_config
+    _signed_in_over_http(ui, f"{lab.entra_url}/portal/", config.portal_admin_upn, config.portal_admin_password)
+    _admin_center_shown(ui)
+
+
+@when("the admin signs in to the Microsoft Entra admin center as a Cloud Application Administrator")
+@when("der Administrator meldet sich mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center an")
 def _(lab, ui: UI):
     config = lab.entra_config
     _sign_in(ui, f"{lab.entra_url}/portal/", config.portal_admin_upn, config.portal_admin_password)
-    expect(ui.page.get_by_role("link", name=re.compile(r"^(Enterprise apps|Enterprise-Apps)$")).first).to_be_visible()
+    _admin_center_shown(ui)
 
 
 @when(parsers.parse('"{name}" signs in to the Microsoft Entra admin center'))

@@ -5,7 +5,7 @@ Feature: The Microsoft Entra admin center: who gets in, and in which language
 
   Scenario: A Cloud Application Administrator signs in and finds the enterprise apps
     Given the GoToMeeting app is added from the gallery
-    And the admin signs in to the Microsoft Entra admin center as a Cloud Application Administrator
+    When the admin signs in to the Microsoft Entra admin center as a Cloud Application Administrator
     Then the page shows "Signed in as cloud.admin@contoso.example"
     When the admin enters "GoTo" in "Search by application name or object ID"
     And the admin clicks "Search"

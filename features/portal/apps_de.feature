@@ -1,21 +1,17 @@
 # language: de
 @ui @portal
-Funktionalität: Enterprise-Apps im Admin Center auf Deutsch: GoToMeeting aus dem Katalog, Standardzugriff und Organizer
-  Der Administrator fügt GoToMeeting aus dem Anwendungskatalog hinzu, weist B.Simon mit „Standardzugriff“ und
-  einen weiteren Benutzer mit „Organizer“ zu und entfernt eine Zuweisung.
+Funktionalität: Enterprise-Apps im Admin Center auf Deutsch: Standardzugriff und Organizer
+  Unter „Benutzer und Gruppen“ der GoToMeeting-App (aus dem Katalog hinzugefügt, wie es die Tutorials
+  auf den Seiten tun) weist der Administrator B.Simon mit „Standardzugriff“ und einen weiteren Benutzer
+  mit „Organizer“ zu und entfernt eine Zuweisung.
 
-  Szenario: Der Administrator fügt GoToMeeting hinzu und weist Benutzer mit Standardzugriff und Organizer zu
+  Szenario: Der Administrator weist Benutzer mit Standardzugriff und Organizer zu und entfernt eine Zuweisung
     Angenommen der Benutzer "B.Simon" ist im Mandanten vorhanden
     Und der Benutzer "M.Bowen" ist im Mandanten vorhanden
-    Und der Administrator meldet sich mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center an
-    Wenn der Administrator öffnet "Enterprise-Apps"
-    Und der Administrator klickt auf "Neue Anwendung"
-    Und der Administrator gibt "GoToMeeting" in "Anwendung suchen" ein
-    Und der Administrator klickt auf "Suchen"
-    Und der Administrator öffnet "GoToMeeting"
-    Und der Administrator klickt auf "Erstellen"
-    Dann die Überschrift lautet "GoToMeeting | Übersicht"
-    Wenn der Administrator öffnet "Benutzer und Gruppen"
+    Und die GoToMeeting-App wurde aus dem Katalog hinzugefügt
+    Und der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet
+    Wenn der Administrator öffnet "GoToMeeting"
+    Und der Administrator öffnet "Benutzer und Gruppen"
     Und der Administrator klickt auf "Benutzer/Gruppe hinzufügen"
     Und der Administrator gibt "Simon" in "Benutzer und Gruppen suchen" ein
     Und der Administrator klickt auf "Suchen"

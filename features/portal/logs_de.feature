@@ -9,7 +9,7 @@ Funktionalität: Bereitstellungsprotokolle und Bereitstellungsübersicht im Admi
     Angenommen GoToMeeting stellt im ersten Zyklus die Benutzer des Tutorials bereit: "B.Simon" als Organizer und "D.Access" mit Standardzugriff
 
   Szenario: Die Bereitstellungsprotokolle, gefiltert nach „Übersprungen“, zeigen den Benutzer mit Standardzugriff
-    Angenommen der Administrator meldet sich mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center an
+    Angenommen der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet
     Wenn der Administrator öffnet "GoToMeeting"
     Und der Administrator öffnet "Bereitstellungsprotokolle"
     Und der Administrator legt "Status" auf "Übersprungen" fest
@@ -22,7 +22,7 @@ Funktionalität: Bereitstellungsprotokolle und Bereitstellungsübersicht im Admi
 
   Szenario: Eine Quarantäne zeigt ihr Banner, und „Bereitstellung neu starten“ hebt sie auf
     Angenommen GoToMeeting lehnt die Anmeldeinformationen ab, und der nächste Zyklus setzt den Auftrag in Quarantäne
-    Und der Administrator meldet sich mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center an
+    Und der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet
     Wenn der Administrator öffnet "GoToMeeting"
     Und der Administrator öffnet "Bereitstellung"
     Und der Administrator öffnet "Bereitstellungsübersicht anzeigen"

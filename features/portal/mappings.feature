@@ -8,7 +8,7 @@ Feature: Attribute mappings in the admin center (the tutorial's steps 9 and 10)
     Given the GoToMeeting app is set up for automatic provisioning and authorized
     And the user "B.Simon" exists in the tenant
     And "B.Simon" is assigned to GoToMeeting with the role "Organizer"
-    And the admin signs in to the Microsoft Entra admin center as a Cloud Application Administrator
+    And the admin is signed in to the Microsoft Entra admin center as a Cloud Application Administrator
     When the admin opens "GoToMeeting"
     And the admin opens "Provisioning"
     And the admin opens "Synchronize Microsoft Entra users to GoToMeeting"

@@ -7,7 +7,7 @@ Funktionalität: Attributzuordnungen im Admin Center (Schritte 9 und 10 des Tuto
 
   Szenario: Attributzuordnungen überprüfen, ein Attribut für den Abgleich hinzunehmen und speichern
     Angenommen die GoToMeeting-App ist für die automatische Bereitstellung eingerichtet und autorisiert
-    Und der Administrator meldet sich mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center an
+    Und der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet
     Wenn der Administrator öffnet "GoToMeeting"
     Und der Administrator öffnet "Bereitstellung"
     Und der Administrator öffnet "Microsoft Entra-Benutzer mit GoToMeeting synchronisieren"

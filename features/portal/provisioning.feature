@@ -6,7 +6,7 @@ Feature: Provisioning in the admin center: Authorize in a popup window, Test Con
 
   Background:
     Given the GoToMeeting app is added from the gallery
-    And the admin signs in to the Microsoft Entra admin center as a Cloud Application Administrator
+    And the admin is signed in to the Microsoft Entra admin center as a Cloud Application Administrator
     When the admin opens "GoToMeeting"
     And the admin opens "Provisioning"
     And the admin clicks "Get started"

@@ -7,7 +7,7 @@ Funktionalität: Bereitstellung im Admin Center auf Deutsch: „Verbindung teste
 
   Szenario: Ein einfaches GoTo-Mitglied autorisiert, aber „Verbindung testen“ gibt den Rat des Tutorials
     Angenommen die GoToMeeting-App wurde aus dem Katalog hinzugefügt
-    Und der Administrator meldet sich mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center an
+    Und der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet
     Wenn der Administrator öffnet "GoToMeeting"
     Und der Administrator öffnet "Bereitstellung"
     Und der Administrator klickt auf "Erste Schritte"

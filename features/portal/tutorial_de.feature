@@ -9,9 +9,9 @@ Funktionalität: Das Tutorial „Konfigurieren von GoToMeeting für die automati
     Angenommen der Benutzer "B.Simon" ist im Mandanten vorhanden
     Und der Benutzer "M.Bowen" ist im Mandanten vorhanden
     # 1. Melden Sie sich beim Microsoft Entra Admin Center mindestens als Cloudanwendungsadministrator an.
-    Und der Administrator meldet sich mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center an
+    Wenn der Administrator meldet sich mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center an
     # 2. Navigieren Sie zu Entra ID > Enterprise-Apps.
-    Wenn der Administrator öffnet "Enterprise-Apps"
+    Und der Administrator öffnet "Enterprise-Apps"
     # 3. Wählen Sie Hinzufügen aus, und suchen Sie im Anwendungskatalog nach GoToMeeting. Wählen Sie
     #    „GoToMeeting“ in den Suchergebnissen aus, und fügen Sie es Ihrer Anwendungsliste hinzu.
     Und der Administrator klickt auf "Neue Anwendung"
@@ -20,6 +20,7 @@ Funktionalität: Das Tutorial „Konfigurieren von GoToMeeting für die automati
     Und der Administrator öffnet "GoToMeeting"
     Und der Administrator klickt auf "Erstellen"
     Dann die Überschrift lautet "GoToMeeting | Übersicht"
+    Und eine Benachrichtigung meldet "Die Anwendung GoToMeeting wurde erfolgreich hinzugefügt."
     # Zuweisen von Benutzern zu GoToMeeting: eine gültige Benutzerrolle; „Standardzugriff“ ist nicht geeignet.
     Wenn der Administrator öffnet "Benutzer und Gruppen"
     Und der Administrator klickt auf "Benutzer/Gruppe hinzufügen"

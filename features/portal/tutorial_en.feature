@@ -8,9 +8,9 @@ Feature: The tutorial "Configure GoToMeeting for automatic user provisioning", s
     Given the user "B.Simon" exists in the tenant
     And the user "M.Bowen" exists in the tenant
     # 1. Sign in to the Microsoft Entra admin center as at least a Cloud Application Administrator.
-    And the admin signs in to the Microsoft Entra admin center as a Cloud Application Administrator
+    When the admin signs in to the Microsoft Entra admin center as a Cloud Application Administrator
     # 2. Browse to Entra ID > Enterprise apps.
-    When the admin opens "Enterprise apps"
+    And the admin opens "Enterprise apps"
     # 3. Select Add, search the gallery for GoToMeeting, select it in the results and add it to your list of applications.
     And the admin clicks "New application"
     And the admin enters "GoToMeeting" in "Search application"
@@ -18,6 +18,7 @@ Feature: The tutorial "Configure GoToMeeting for automatic user provisioning", s
     And the admin opens "GoToMeeting"
     And the admin clicks "Create"
     Then the heading is "GoToMeeting | Overview"
+    And a notification says "Successfully added application GoToMeeting."
     # Assigning users to GoToMeeting: a valid user role; the Default Access role does not work for provisioning.
     When the admin opens "Users and groups"
     And the admin clicks "Add user/group"
