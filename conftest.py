@@ -21,10 +21,16 @@ pytest_plugins = [
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """``--dist loadgroup`` (make test) sends the tests of one ``xdist_group`` to one worker by the suffix
-    ``@<group>`` a worker puts on their node ids. pytest-xdist sets it on an attribute pytest 9 no longer
-    reads, so the groups were lost: a group's tests went to both workers and its module fixture (servers,
-    conformance runs, an installed wheel) was made on each. The suffix is put where pytest reads it."""
+    """Two things for runs on several workers:
+
+    - The browser scenarios (``@ui``) come first, the longest (most steps) first. pytest-xdist hands tests
+      out in collection order, and the two tutorial walks, the longest by far, were collected last: one
+      worker walked both while the other stood idle. Longest first keeps the workers' shares even.
+    - ``--dist loadgroup`` (make test) sends the tests of one ``xdist_group`` to one worker by the suffix
+      ``@<group>`` a worker puts on their node ids. pytest-xdist sets it on an attribute pytest 9 no longer
+      reads, so the groups were lost: a group's tests went to both workers and its module fixture (servers,
+      conformance runs, an installed wheel) was made on each. The suffix is put where pytest reads it."""
+    items[:] = _browser_scenarios_first(items)
     if not getattr(config.option, "loadgroup", False):  # only an xdist worker of a loadgroup run
         return
     for item in items:
@@ -33,6 +39,18 @@ def pytest_collection_modifyitems(config, items):
         suffix = "@" + "_".join(groups)
         if groups and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
             item._id = type(item._id).parse(item.nodeid + suffix)
+
+
+def _browser_scenarios_first(items: list) -> list:
+    from fixtures.reporting import scenario_template
+
+    def steps(item) -> int:
+        template = scenario_template(item)
+        return len(template.steps) if template is not None else 0
+
+    browser = [item for item in items if item.get_closest_marker("ui") is not None]
+    chosen = set(map(id, browser))
+    return sorted(browser, key=steps, reverse=True) + [item for item in items if id(item) not in chosen]
 
 
 def _remember_step_lookups() -> None:
