@@ -42,6 +42,21 @@ def _(ui: UI, name):
     ui.page.wait_for_load_state()
 
 
+@when(parsers.parse('the admin moves to the tab "{name}" with the arrow keys'))
+@when(parsers.parse('der Administrator wechselt mit den Pfeiltasten zur Registerkarte "{name}"'))
+def _(ui: UI, name):
+    """From the selected tab, Right Arrow until the named tab is selected (and focused), as a keyboard
+    user moves through a tab list."""
+    page = ui.page
+    wanted = page.get_by_role("tab", name=name, exact=True)
+    page.get_by_role("tab", selected=True).focus()
+    for _ in range(page.get_by_role("tab").count()):
+        if wanted.get_attribute("aria-selected") == "true":
+            break
+        page.keyboard.press("ArrowRight")
+    expect(wanted).to_be_focused()
+
+
 @then(parsers.parse('the tab "{name}" shows "{text}"'))
 @then(parsers.parse('die Registerkarte "{name}" zeigt "{text}"'))
 def _(ui: UI, name, text):

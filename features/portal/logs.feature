@@ -21,7 +21,7 @@ Feature: Provisioning logs and the overview of provisioning in the admin center
     Then the tab "Troubleshooting & Recommendations" shows "NotEffectivelyEntitled"
     When the admin selects the tab "Steps"
     Then the tab "Steps" shows "EntrySynchronizationScoping"
-    When the admin selects the tab "Summary"
+    When the admin moves to the tab "Summary" with the arrow keys
     Then the tab "Summary" shows "Azure AD Provisioning Service"
 
   Scenario: A quarantine shows its banner with the reason, and Restart provisioning clears it
