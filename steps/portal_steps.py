@@ -62,13 +62,25 @@ def _admin_center_shown(ui: UI) -> None:
     expect(ui.page.get_by_role("link", name=re.compile(r"^(Enterprise apps|Enterprise-Apps)$")).first).to_be_visible()
 
 
+#: An enterprise app's sections, by their names in the app's menu (English and German), and their address.
+APP_SECTIONS = {"Overview": "overview", "Übersicht": "overview",
+                "Users and groups": "users-and-groups", "Benutzer und Gruppen": "users-and-groups",
+                "Provisioning": "provisioning", "Bereitstellung": "provisioning",
+                "Provision on demand": "provision-on-demand", "Bedarfsgesteuerte Bereitstellung": "provision-on-demand",
+                "Provisioning logs": "provisioning-logs", "Bereitstellungsprotokolle": "provisioning-logs"}
+
+
 # -- signing in --------------------------------------------------------------------------------------
-@given("the admin is signed in to the Microsoft Entra admin center as a Cloud Application Administrator")
-@given("der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet")
-def _(lab, ui: UI):
+@given(parsers.parse('the admin has opened "{section}" of the app in the Microsoft Entra admin center'))
+@given(parsers.parse('der Administrator hat "{section}" der App im Microsoft Entra Admin Center geöffnet'))
+def _(lab, ctx, ui: UI, section):
+    """The scenario's enterprise app, one section of it open in the admin center (its address), the Cloud
+    Application Administrator signed in: where a scenario about that section starts. The tutorials walk
+    there through the menus."""
     config = lab.entra_config
-    _signed_in_over_http(ui, f"{lab.entra_url}/portal/", config.portal_admin_upn, config.portal_admin_password)
-    _admin_center_shown(ui)
+    url = f"{lab.entra_url}/portal/enterprise-apps/{ctx['sp']['id']}/{APP_SECTIONS[section]}"
+    _signed_in_over_http(ui, url, config.portal_admin_upn, config.portal_admin_password)
+    expect(ui.page.get_by_role("heading", level=1)).to_have_text(re.compile(rf"\| {re.escape(section)}$"))
 
 
 @when("the admin signs in to the Microsoft Entra admin center as a Cloud Application Administrator")

@@ -8,10 +8,8 @@ Feature: Enterprise apps in the admin center: who may use GoToMeeting
     Given the user "B.Simon" exists in the tenant
     And the user "M.Bowen" exists in the tenant
     And the GoToMeeting app is added from the gallery
-    And the admin is signed in to the Microsoft Entra admin center as a Cloud Application Administrator
-    When the admin opens "GoToMeeting"
-    And the admin opens "Users and groups"
-    And the admin clicks "Add user/group"
+    And the admin has opened "Users and groups" of the app in the Microsoft Entra admin center
+    When the admin clicks "Add user/group"
     And the admin enters "Simon" in "Search users and groups"
     And the admin clicks "Search"
     And the admin ticks "B.Simon"

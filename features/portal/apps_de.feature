@@ -9,10 +9,8 @@ Funktionalität: Enterprise-Apps im Admin Center auf Deutsch: Standardzugriff un
     Angenommen der Benutzer "B.Simon" ist im Mandanten vorhanden
     Und der Benutzer "M.Bowen" ist im Mandanten vorhanden
     Und die GoToMeeting-App wurde aus dem Katalog hinzugefügt
-    Und der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet
-    Wenn der Administrator öffnet "GoToMeeting"
-    Und der Administrator öffnet "Benutzer und Gruppen"
-    Und der Administrator klickt auf "Benutzer/Gruppe hinzufügen"
+    Und der Administrator hat "Benutzer und Gruppen" der App im Microsoft Entra Admin Center geöffnet
+    Wenn der Administrator klickt auf "Benutzer/Gruppe hinzufügen"
     Und der Administrator gibt "Simon" in "Benutzer und Gruppen suchen" ein
     Und der Administrator klickt auf "Suchen"
     Und der Administrator markiert "B.Simon"

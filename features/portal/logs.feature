@@ -8,9 +8,7 @@ Feature: Provisioning logs and the overview of provisioning in the admin center
     Given GoToMeeting provisions the tutorial's users "B.Simon" as Organizer and "D.Access" with Default Access in the initial cycle
 
   Scenario: The logs filtered on status Skipped show the Default Access user's skip and its details
-    Given the admin is signed in to the Microsoft Entra admin center as a Cloud Application Administrator
-    When the admin opens "GoToMeeting"
-    And the admin opens "Provisioning logs"
+    Given the admin has opened "Provisioning logs" of the app in the Microsoft Entra admin center
     Then the logs list "B.Simon" with the status "Success"
     When the admin selects "Skipped" in "Status"
     And the admin clicks "Apply"
@@ -26,10 +24,8 @@ Feature: Provisioning logs and the overview of provisioning in the admin center
 
   Scenario: A quarantine shows its banner with the reason, and Restart provisioning clears it
     Given GoToMeeting refuses the credentials and the next cycle puts the job in quarantine
-    And the admin is signed in to the Microsoft Entra admin center as a Cloud Application Administrator
-    When the admin opens "GoToMeeting"
-    And the admin opens "Provisioning"
-    And the admin opens "View the provisioning overview"
+    And the admin has opened "Provisioning" of the app in the Microsoft Entra admin center
+    When the admin opens "View the provisioning overview"
     Then a notification says "The provisioning job is in quarantine"
     And the page shows "EncounteredQuarantineException"
     And the progress bar "complete" is at 0 %

@@ -9,10 +9,8 @@ Funktionalität: Bereitstellungsprotokolle und Bereitstellungsübersicht im Admi
     Angenommen GoToMeeting stellt im ersten Zyklus die Benutzer des Tutorials bereit: "B.Simon" als Organizer und "D.Access" mit Standardzugriff
 
   Szenario: Die Bereitstellungsprotokolle, gefiltert nach „Übersprungen“, zeigen den Benutzer mit Standardzugriff
-    Angenommen der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet
-    Wenn der Administrator öffnet "GoToMeeting"
-    Und der Administrator öffnet "Bereitstellungsprotokolle"
-    Und der Administrator legt "Status" auf "Übersprungen" fest
+    Angenommen der Administrator hat "Bereitstellungsprotokolle" der App im Microsoft Entra Admin Center geöffnet
+    Wenn der Administrator legt "Status" auf "Übersprungen" fest
     Und der Administrator klickt auf "Anwenden"
     Dann die Protokolle führen "D.Access" mit dem Status "Übersprungen"
     Und die Tabelle "Bereitstellungsprotokolle" hat keine Zeile mit "B.Simon"
@@ -22,10 +20,8 @@ Funktionalität: Bereitstellungsprotokolle und Bereitstellungsübersicht im Admi
 
   Szenario: Eine Quarantäne zeigt ihr Banner, und „Bereitstellung neu starten“ hebt sie auf
     Angenommen GoToMeeting lehnt die Anmeldeinformationen ab, und der nächste Zyklus setzt den Auftrag in Quarantäne
-    Und der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet
-    Wenn der Administrator öffnet "GoToMeeting"
-    Und der Administrator öffnet "Bereitstellung"
-    Und der Administrator öffnet "Bereitstellungsübersicht anzeigen"
+    Und der Administrator hat "Bereitstellung" der App im Microsoft Entra Admin Center geöffnet
+    Wenn der Administrator öffnet "Bereitstellungsübersicht anzeigen"
     Dann eine Benachrichtigung meldet "Der Bereitstellungsauftrag befindet sich in Quarantäne"
     Und die Seite zeigt "EncounteredQuarantineException"
     Wenn der Administrator klickt auf "Bereitstellung neu starten"

@@ -8,10 +8,8 @@ Feature: Attribute mappings in the admin center (the tutorial's steps 9 and 10)
     Given the GoToMeeting app is set up for automatic provisioning and authorized
     And the user "B.Simon" exists in the tenant
     And "B.Simon" is assigned to GoToMeeting with the role "Organizer"
-    And the admin is signed in to the Microsoft Entra admin center as a Cloud Application Administrator
-    When the admin opens "GoToMeeting"
-    And the admin opens "Provisioning"
-    And the admin opens "Synchronize Microsoft Entra users to GoToMeeting"
+    And the admin has opened "Provisioning" of the app in the Microsoft Entra admin center
+    When the admin opens "Synchronize Microsoft Entra users to GoToMeeting"
     Then the heading is "GoToMeeting | Attribute Mapping"
     And the attribute mapping "userName" maps "userPrincipalName" with matching precedence 1
     And the attribute mapping "displayName" maps "displayName" and is not used for matching

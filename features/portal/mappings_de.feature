@@ -7,10 +7,8 @@ Funktionalität: Attributzuordnungen im Admin Center (Schritte 9 und 10 des Tuto
 
   Szenario: Attributzuordnungen überprüfen, ein Attribut für den Abgleich hinzunehmen und speichern
     Angenommen die GoToMeeting-App ist für die automatische Bereitstellung eingerichtet und autorisiert
-    Und der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet
-    Wenn der Administrator öffnet "GoToMeeting"
-    Und der Administrator öffnet "Bereitstellung"
-    Und der Administrator öffnet "Microsoft Entra-Benutzer mit GoToMeeting synchronisieren"
+    Und der Administrator hat "Bereitstellung" der App im Microsoft Entra Admin Center geöffnet
+    Wenn der Administrator öffnet "Microsoft Entra-Benutzer mit GoToMeeting synchronisieren"
     Dann die Überschrift lautet "GoToMeeting | Attributzuordnung"
     Und die Attributzuordnung "userName" ordnet "userPrincipalName" mit der Rangfolge für Abgleich 1 zu
     Wenn der Administrator klickt auf "emails[type eq "work"].value bearbeiten"

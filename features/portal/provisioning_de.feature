@@ -7,10 +7,8 @@ Funktionalität: Bereitstellung im Admin Center auf Deutsch: „Verbindung teste
 
   Szenario: Ein einfaches GoTo-Mitglied autorisiert, aber „Verbindung testen“ gibt den Rat des Tutorials
     Angenommen die GoToMeeting-App wurde aus dem Katalog hinzugefügt
-    Und der Administrator ist mindestens als Cloudanwendungsadministrator beim Microsoft Entra Admin Center angemeldet
-    Wenn der Administrator öffnet "GoToMeeting"
-    Und der Administrator öffnet "Bereitstellung"
-    Und der Administrator klickt auf "Erste Schritte"
+    Und der Administrator hat "Bereitstellung" der App im Microsoft Entra Admin Center geöffnet
+    Wenn der Administrator klickt auf "Erste Schritte"
     Und der Administrator wählt "Autorisieren" aus und meldet sich im Popupfenster als einfaches Mitglied bei GoToMeeting an
     Und der Administrator wählt "Verbindung testen" aus
     Dann eine Benachrichtigung meldet "Stellen Sie sicher, dass Ihr GoToMeeting-Konto über Teamadministratorberechtigungen verfügt."
