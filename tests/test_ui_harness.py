@@ -69,7 +69,7 @@ def test_a_failed_ui_scenario_shows_its_step_screenshots_in_the_summary(tmp_path
     feature = features / "portal" / "admin_center.feature"
     feature.write_text(feature.read_text().replace('Then the heading is "No access"',
                                                    'Then the heading is "Welcome aboard"'))
-    done, reports = _run_ui(tmp_path, features, {})
+    done, reports = _run_ui(tmp_path, features, {"UI_TIMEOUT_MS": "1000"})  # the failing check waits 1 s, not 5
     assert done.returncode == 1 and "1 failed" in done.stdout, done.stdout + done.stderr
     page = (reports / "summary.html").read_text()
     failure = page[page.index("<section class='failure'>"):page.index("</section>")]
