@@ -23,9 +23,9 @@ pytest_plugins = [
 def pytest_collection_modifyitems(config, items):
     """Two things for runs on several workers:
 
-    - The browser scenarios (``@ui``) come first, the longest (most steps) first. pytest-xdist hands tests
-      out in collection order, and the two tutorial walks, the longest by far, were collected last: one
-      worker walked both while the other stood idle. Longest first keeps the workers' shares even.
+    - The browser scenarios (``@ui``) come first, the longest (most steps) first, each followed by one of
+      the shortest. pytest-xdist hands tests out in collection order, and the two tutorial walks, the
+      longest by far, were collected last: one worker walked both while the other stood idle.
     - ``--dist loadgroup`` (make test) sends the tests of one ``xdist_group`` to one worker by the suffix
       ``@<group>`` a worker puts on their node ids. pytest-xdist sets it on an attribute pytest 9 no longer
       reads, so the groups were lost: a group's tests went to both workers and its module fixture (servers,
@@ -48,9 +48,12 @@ def _browser_scenarios_first(items: list) -> list:
         template = scenario_template(item)
         return len(template.steps) if template is not None else 0
 
-    browser = [item for item in items if item.get_closest_marker("ui") is not None]
+    browser = sorted((item for item in items if item.get_closest_marker("ui") is not None), key=steps, reverse=True)
     chosen = set(map(id, browser))
-    return sorted(browser, key=steps, reverse=True) + [item for item in items if id(item) not in chosen]
+    # pytest-xdist starts each worker on a chunk of consecutive tests (two, here): the longest and the
+    # shortest alternate, so that each first chunk holds one of the long walks.
+    paired = [item for pair in zip(browser, reversed(browser)) for item in pair][:len(browser)]
+    return paired + [item for item in items if id(item) not in chosen]
 
 
 def _remember_step_lookups() -> None:
