@@ -176,6 +176,7 @@ def _assign(lab, ctx, principal_id: str, role: str) -> dict:
 
 @given(parsers.parse('"{name}" is assigned to GoToMeeting with the role "{role}"'))
 @given(parsers.parse('"{name}" is assigned to the app with the role "{role}"'))
+@given(parsers.parse('"{name}" ist GoToMeeting mit der Rolle "{role}" zugewiesen'))
 @when(parsers.parse('"{name}" is assigned to GoToMeeting with the role "{role}"'))
 def _(lab, ctx, name, role):
     _assign(lab, ctx, user_id(ctx, name), role)
