@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import browser
 from fixtures.browser import HOW_TO_GET_ONE, find_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,16 @@ def test_chromium_comes_from_the_variable_then_the_path_headless_shell_first(mon
     assert find_chromium() == str(on_path)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert find_chromium() is None  # then Playwright's own browser, if it is installed
+
+
+def test_chromium_keeps_shared_memory_in_tmp_only_where_dev_shm_is_small(monkeypatch):
+    sizes = {"total": 64 * 1024 * 1024}
+    monkeypatch.setattr(browser.shutil, "disk_usage", lambda path: type("Usage", (), sizes)())
+    assert "--disable-dev-shm-usage" in browser.chromium_args()  # Docker's 64 MB
+    sizes["total"] = 8 * 1024 ** 3
+    assert "--disable-dev-shm-usage" not in browser.chromium_args()
+    monkeypatch.setattr(browser.shutil, "disk_usage", lambda path: (_ for _ in ()).throw(FileNotFoundError(path)))
+    assert "--disable-dev-shm-usage" in browser.chromium_args()  # no /dev/shm at all
 
 
 def _run_ui(tmp_path: Path, features: Path, env: dict) -> tuple[subprocess.CompletedProcess, Path]:
