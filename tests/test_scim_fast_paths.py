@@ -25,6 +25,17 @@ SCIM_JSON = "application/scim+json"
 DOMAIN = "contoso.example"
 
 
+#: The two labs of the module (made once: a test resets them through /_admin/reset, as a new lab would start).
+_LABS: dict = {}
+
+
+def _lab(label: str):
+    if label not in _LABS:
+        app = create_app(GoToMeetingConfig(verified_domains=[DOMAIN]), Lab(seed=11))
+        _LABS[label] = (app.test_client(), app.extensions["gotomeeting"])
+    return _LABS[label]
+
+
 class Twin:
     """The same lab twice: ``fast`` with the fast paths, ``general`` without them."""
 
@@ -33,9 +44,9 @@ class Twin:
         self.clients = {}
         self.gotos = {}
         for label in ("fast", "general"):
-            app = create_app(GoToMeetingConfig(verified_domains=[DOMAIN]), Lab(seed=11))
-            goto = app.extensions["gotomeeting"]
-            client = app.test_client()
+            client, goto = _lab(label)
+            client.environ_base.pop("HTTP_AUTHORIZATION", None)
+            assert client.post("/_admin/reset").status_code == 200
             client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {goto.oauth.issue_static_token().value}"
             assert client.put("/_admin/seats", json={"total": seats}).status_code == 200
             self.clients[label], self.gotos[label] = client, goto
