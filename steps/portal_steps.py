@@ -51,15 +51,10 @@ def _signed_in_over_http(ui: UI, url: str, login: str, password: str) -> None:
     api = ui.context.request
     shown = api.get(url)  # follows the redirect to Entra's sign-in page
     form = html.fromstring(shown.text()).forms[0]
-    fields = {name: value for name, value in form.form_values()}
     answer = api.post(urljoin(shown.url, form.action),
-                      form={**fields, "login": login, "passwd": password, "action": "signin"})
+                      form={**dict(form.form_values()), "login": login, "passwd": password, "action": "signin"})
     assert answer.ok and "/portal/" in answer.url, f"the sign-in answered {answer.status} at {answer.url}"
     ui.page.goto(url)
-
-
-def _admin_center_shown(ui: UI) -> None:
-    expect(ui.page.get_by_role("link", name=re.compile(r"^(Enterprise apps|Enterprise-Apps)$")).first).to_be_visible()
 
 
 #: An enterprise app's sections, by their names in the app's menu (English and German), and their address.
@@ -88,7 +83,7 @@ def _(lab, ctx, ui: UI, section):
 def _(lab, ui: UI):
     config = lab.entra_config
     _sign_in(ui, f"{lab.entra_url}/portal/", config.portal_admin_upn, config.portal_admin_password)
-    _admin_center_shown(ui)
+    expect(ui.page.get_by_role("link", name=re.compile(r"^(Enterprise apps|Enterprise-Apps)$")).first).to_be_visible()
 
 
 @when(parsers.parse('"{name}" signs in to the Microsoft Entra admin center'))
