@@ -9,9 +9,9 @@
   better of a measurement before and one after the cycles.
 * Scaling: the same initial cycle at ``exportConcurrency`` 1, 2, 4 and 8 (a new app each time, so that
   each cycle creates every user again), as ratios to concurrency 1. The ceiling is served by cheroot's
-  worker threads in one Python process, and so is the lab: each gets at most one core's worth of Python
-  (one interpreter lock), so on two cores more workers can only overlap the lab's work with the
-  ceiling's. The lab's CPU time over the cycle's wall time (``labBusy``) says whether the lab itself is
+  worker threads in one Python process; the lab is one process too, whose overlapped export runs on the
+  cycle's one thread (aio.py): each gets at most one core's worth of Python (one interpreter lock), so
+  on two cores more objects at once can only overlap the lab's work with the ceiling's. The lab's CPU time over the cycle's wall time (``labBusy``) says whether the lab itself is
   the one saturated.
 * Memory: a whole rehearsal (``rehearse()`` and its report, as ``entra-lab rehearse`` runs it: tenant,
   initial cycle, a day of incremental cycles, mass unassignment, forced deletes) against the built-in

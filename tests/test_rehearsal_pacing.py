@@ -168,6 +168,36 @@ def test_rate_cap_spaces_the_engines_requests_on_the_wire(shared_lab):
     assert span >= (len(arrivals) - 1) / rate - slip
 
 
+def test_overlapped_export_honours_retry_after_in_real_time_while_the_other_objects_go_on(shared_lab):
+    target, server = _target(rate_limit=4, burst=4)  # 429 with Retry-After: 1 above four requests a second
+    lab = shared_lab
+    lab.reset(seed=14)
+    try:
+        lab.settings(exportConcurrency=4, tooManyRequestsMode="honorRetryAfter", ownershipGuard={"prefix": PREFIX})
+        tenant: Tenant = build_tenant(lab, 4, 1, PREFIX)
+        app = lab.scim_app(server.url + SCIM_PREFIX, target.token)
+        app.put_schema(prefixed_schema(app.schema(), PREFIX))
+        app.assign(tenant.groups[0], "User")
+        app.start()
+        lab.advance(0)
+    finally:
+        server.stop()
+    seen = target.timings()
+    throttled = [t for t, status in zip(seen["t"], seen["status"]) if status == 429]
+    assert throttled, "the target never throttled: nothing was retried"
+    retries = [step for entry in app.logs() for step in entry["provisioningSteps"]
+               if step["name"] == "EntryExportRetry"]
+    # every 429 was retried within the cycle after the second Retry-After asked, and everything got through
+    assert len(retries) == len(throttled)
+    assert all(step["details"]["RetryAfter"] == "1" for step in retries)
+    status = app.status()["lastExecution"]
+    assert status["state"] == "Succeeded" and status["countEscrowed"] == 0
+    assert len(target.dump()["Users"]) == 4 and len(target.dump()["Groups"]) == 1
+    # the objects' waits overlapped: one after another, the waits alone would have taken a second each
+    assert len(throttled) >= 4
+    assert seen["t"][-1] - seen["t"][0] < len(throttled) - 1
+
+
 BAD_SETTINGS = [
     ({"exportConcurrency": 0}, "exportConcurrency must be an integer from 1 to 16"),
     ({"exportConcurrency": 17}, "exportConcurrency must be an integer from 1 to 16"),

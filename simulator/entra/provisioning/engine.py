@@ -43,8 +43,9 @@ Simulator choices (Microsoft does not publish them):
   would link the first resource and overwrite it. A write the guard does not send fails its object with
   ``OwnershipGuardBlocked``. Both are escrowed like any failure. Without the setting (the built-in
   GoToMeeting, QA scenarios) the engine trusts the matching answer as real Entra does.
-* Pacing (the lab settings of pacing.py): with ``exportConcurrency`` k above 1, objects are exported by k
-  workers: all requests of one object are sent in order by one worker, groups are exported after every
+* Pacing (the lab settings of pacing.py): with ``exportConcurrency`` k above 1, up to k objects are exported
+  at once, overlapped on the cycle's own event loop (aio.py; no threads): all requests of one object are
+  sent in order by its own greenlet, groups are exported after every
   user of the cycle, and each object's results (its log entry, link, escrow and counters) are committed
   in planning order, so that the logs, the links and the counters equal those of a run one object after
   another. An object whose manager is exported earlier in the same cycle waits for the manager's commit
@@ -52,7 +53,7 @@ Simulator choices (Microsoft does not publish them):
   that ends on refused credentials still commits the objects already in flight (their requests reached
   the target), where a run one after another would not have sent them. ``honorRetryAfter``'s waits are
   spent in real time when ``retryAfterWait`` is ``real`` or k is above 1 (one shared virtual clock cannot
-  wait for one worker), else on the virtual clock; ``requestRateLimit`` is always real time.
+  wait for one object), else on the virtual clock; ``requestRateLimit`` is always real time.
 * Counters (``synchronizationTaskExecution``): ``countImported`` objects read, ``countImportedDeltas``
   changes read (every object on a full import), ``countImportedReferenceDeltas`` membership changes read,
   ``countEntitled`` / ``countEntitledForProvisioning`` processed objects in scope, ``countExports``
@@ -63,14 +64,14 @@ Simulator choices (Microsoft does not publish them):
 """
 from __future__ import annotations
 
-import threading
-import time
+import asyncio
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from ...core.clock import iso
+from . import aio
 from ..sync.model import Escrow, Link, Quarantine, TaskExecution
 from .credentials import CredentialError, bearer_token
 from .dialects import (Dialect, FilterValueError, build_add_members, build_create_group, build_create_user,
@@ -103,6 +104,9 @@ REDUNDANT = ("The target already has the values of this object; no request was n
 #: longest ``Retry-After`` honoured.
 HONOR_RETRY_ATTEMPTS = 3
 HONOR_RETRY_MAX_SECONDS = 300.0
+
+#: The object whose work runs here (a cycle's thread, or an overlapped object's greenlet).
+_CURRENT_TX: ContextVar["_Tx | None"] = ContextVar("entra_export_object", default=None)
 
 
 class CycleAborted(Exception):
@@ -197,10 +201,9 @@ class Engine:
         self.concurrency = 1 if on_demand else max(1, int(settings.get("exportConcurrency", 1)))
         self.real_waits = self.concurrency > 1 or settings.get("retryAfterWait") == "real"
         self.metrics = sync.metrics if settings.get("requestMetrics") else None
-        self._local = threading.local()
-        self._positions: dict[str, int] | None = None  # concurrent export: planning position by source id
+        self._positions: dict[str, int] | None = None  # overlapped export: planning position by source id
         self._committed = -1
-        self._commit_cond = threading.Condition()
+        self._commit_signal: asyncio.Future | None = None  # resolved at the next commit, if awaited
         self._stopping = False
 
     # ================================================================================================
@@ -553,11 +556,24 @@ class Engine:
                 if touched_groups is not None:
                     self._touch_groups(subject, touched_groups)
             return
+        asyncio.run(self._overlap(items, begin, touched_groups))
+
+    async def _overlap(self, items: Iterable, begin: Callable[[Any], _Tx | None],
+                       touched_groups: set[str] | None) -> None:
+        """``_run_objects`` with ``exportConcurrency`` objects' work overlapped on this thread's event loop
+        (aio.py): planned and committed here, in planning order; each object's work in a greenlet of its
+        own, at most ``concurrency`` of them under way."""
+        loop = asyncio.get_running_loop()
+        slots = asyncio.Semaphore(self.concurrency)
         window: deque[_Tx] = deque()
         depth = 4 * self.concurrency  # objects begun but not committed: bounded, so memory is too
         self._positions, self._committed, self._stopping = {}, -1, False
         aborted: CycleAborted | None = None
-        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="entra-export")
+
+        async def work(tx: _Tx) -> None:
+            async with slots:
+                await aio.run_sync(self._work, tx)
+
         try:
             for subject in items:
                 if aborted is not None:
@@ -569,17 +585,20 @@ class Engine:
                     continue
                 tx.position = len(self._positions)
                 self._positions[tx.item.source_id] = tx.position
-                tx.future = pool.submit(self._work, tx) if tx.work is not None else None
+                tx.future = loop.create_task(work(tx)) if tx.work is not None else None
                 window.append(tx)
                 while len(window) >= depth:
-                    aborted = self._commit_next(window) or aborted
+                    aborted = await self._commit_next(window) or aborted
             while window:
-                aborted = self._commit_next(window) or aborted
+                aborted = await self._commit_next(window) or aborted
         finally:
-            with self._commit_cond:
-                self._stopping = True
-                self._commit_cond.notify_all()
-            pool.shutdown(wait=True)
+            self._stopping = True
+            self._signal_commit()
+            pending = [tx.future for tx in window if tx.future is not None]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await self.client.aclose()
             self._positions = None
         if aborted is not None:
             raise aborted
@@ -588,26 +607,37 @@ class Engine:
         if item.source is not None and item.object_type == "User":
             touched_groups.update(self._direct_group_ids(item.source_id))
 
-    def _commit_next(self, window: deque) -> CycleAborted | None:
-        tx = window.popleft()
+    async def _commit_next(self, window: deque) -> CycleAborted | None:
+        tx = window[0]
         if tx.future is not None:
-            tx.future.result()
+            await tx.future
+        window.popleft()
         try:
             self._commit(tx)
         except CycleAborted as aborted:
             return aborted
         finally:
-            with self._commit_cond:
-                self._committed = tx.position
-                self._commit_cond.notify_all()
+            self._committed = tx.position
+            self._signal_commit()
         return None
+
+    def _signal_commit(self) -> None:
+        signal, self._commit_signal = self._commit_signal, None
+        if signal is not None and not signal.done():
+            signal.set_result(None)
+
+    async def _until_committed(self, position: int) -> None:
+        while self._committed < position and not self._stopping:
+            if self._commit_signal is None:
+                self._commit_signal = asyncio.get_running_loop().create_future()
+            await self._commit_signal
 
     def _work(self, tx: _Tx) -> None:
         """Run one object's export (in a worker, or in place); whatever goes wrong fails that object only
         (credentials and the compliance failure end the cycle, after the object's entry is committed)."""
         if tx.work is None:
             return
-        self._local.tx = tx
+        current = _CURRENT_TX.set(tx)
         item, entry = tx.item, tx.entry
         try:
             tx.work(item, entry)
@@ -619,7 +649,7 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - one object's surprise never ends the cycle
             self._fail(item, entry, unexpected(exc))
         finally:
-            self._local.tx = None
+            _CURRENT_TX.reset(current)
 
     def _commit(self, tx: _Tx) -> None:
         """Apply one object's results, in planning order: links, escrow, counters, its log entry."""
@@ -643,11 +673,11 @@ class Engine:
             raise tx.aborted
 
     def _tx(self) -> _Tx:
-        return self._local.tx
+        return _CURRENT_TX.get()
 
     def _link(self, source_id: str) -> Link | None:
         """The object's link as its own work left it, else as committed."""
-        tx = getattr(self._local, "tx", None)
+        tx = _CURRENT_TX.get()
         if tx is not None:
             for sid, link in reversed(tx.link_ops):
                 if sid == source_id:
@@ -663,10 +693,8 @@ class Engine:
         positions = self._positions
         if positions is not None:
             position = positions.get(source_id)
-            if position is not None and position < self._tx().position:
-                with self._commit_cond:
-                    while self._committed < position and not self._stopping:
-                        self._commit_cond.wait()
+            if position is not None and position < self._tx().position and self._committed < position:
+                aio.wait_for(self._until_committed(position))
         return self.rt.links.get(source_id)
 
     @staticmethod
@@ -1001,7 +1029,7 @@ class Engine:
                         f"{HONOR_RETRY_ATTEMPTS} after {wait:g} seconds, as the target's Retry-After asked.",
                         {"StatusCode": "429", "RetryAfter": f"{wait:g}", "Attempt": str(attempts)}))
                 if self.real_waits:
-                    time.sleep(wait)
+                    aio.pause(wait)
                 else:
                     self.clock.sleep(wait)
                 continue

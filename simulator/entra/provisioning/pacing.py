@@ -4,7 +4,8 @@
   for a non-gallery app; 25 models a gallery app throttled by Microsoft). A token bucket of capacity one
   on the wall clock: the cap is about the real target, so it is spent in real time, never on the lab's
   virtual clock. Requests leave at least ``1/rate`` seconds apart, whichever worker sends them, so that in
-  any window of ``w`` seconds at most ``rate * w + 1`` requests go out.
+  any window of ``w`` seconds at most ``rate * w + 1`` requests go out. An overlapped export's object
+  waits for its slot without holding up the others (``aio.pause``).
 * ``RequestMetrics``: with the lab setting ``requestMetrics`` on, every request the engine sends is
   sampled (wall-clock offset, operation, status or failure, latency, attempt) into a bounded store that
   ``GET /_admin/metrics`` reads, with the progress of the cycle at hand (objects done of those planned).
@@ -18,6 +19,8 @@ from __future__ import annotations
 import threading
 import time
 from array import array
+
+from .aio import pause
 
 #: Simulator choice: at most this many samples are kept (oldest dropped first): a rehearsal of 100,000
 #: users sends about 250,000 requests; the store costs about 30 bytes a sample.
@@ -44,7 +47,7 @@ def operation_of(method: str, path: str) -> str:
 class RateLimiter:
     """At most ``rate`` requests per second (wall clock), spaced ``1/rate`` apart; thread-safe."""
 
-    def __init__(self, rate: float, *, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, rate: float, *, clock=time.monotonic, sleep=pause):
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = float(rate)

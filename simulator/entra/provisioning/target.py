@@ -17,23 +17,32 @@ arguments the pool manager would give it, instead of having the pool manager par
 and look the pool up for every request; the journal takes the path and query from that target. Anything
 else takes the pool manager's way. Either way the same bytes go over the same connection.
 
-Pacing (pacing.py): ``connections`` keep-alive connections to the target (one per export worker), a
+Pacing (pacing.py): ``connections`` keep-alive connections to the target (one per object exported at once), a
 shared ``RateLimiter`` whose slot every request waits for (the ownership guard's GETs included), and a
 ``RequestMetrics`` that samples each request's wall-clock latency. Without them the client is what it
 always was: one connection, no waiting, nothing measured.
+
+Overlapped export (aio.py): a request made from one of its greenlets goes over the pool's own asyncio
+connections instead, framed by h11: the same bytes on the wire (``tests/test_overlapped_export.py``
+compares them), the same answer, the same failure kinds; the journal, the guard and the metrics are
+the same code.
 """
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+import h11
 import urllib3
 from urllib3 import exceptions as u3
 from urllib3.util import SKIP_HEADER, parse_url
+
+from . import aio
 
 SCIM_JSON = "application/scim+json"
 
@@ -105,6 +114,8 @@ class TargetClient:
                                         timeout=urllib3.Timeout(connect=timeout, read=timeout), **tls)
         self._origin, self._base_path = _plain_base(self.base_url)
         self._host_pool = None
+        self._ca_bundle = ca_bundle
+        self._async: aio.AsyncPool | None = None
 
     def token(self) -> str | None:
         return self._token() if callable(self._token) else self._token
@@ -136,17 +147,21 @@ class TargetClient:
             self.limiter.acquire()
         started = time.perf_counter()
         try:
-            if target is None:
-                resp = self.pool.request(method, url, body=data, headers=headers, redirect=False,
-                                         preload_content=True)
+            if aio.bridged():
+                result.status, result.headers, raw = aio.wait_for(self._send_async(method, url, target, data, headers))
+                result.text = raw.decode("utf-8", "replace")
             else:
-                resp = self._send_plain(method, target, data, headers)
-            result.status = resp.status
-            result.headers = dict(resp.headers)
-            result.text = resp.data.decode("utf-8", "replace")
+                if target is None:
+                    resp = self.pool.request(method, url, body=data, headers=headers, redirect=False,
+                                             preload_content=True)
+                else:
+                    resp = self._send_plain(method, target, data, headers)
+                result.status = resp.status
+                result.headers = dict(resp.headers)
+                result.text = resp.data.decode("utf-8", "replace")
         except u3.MaxRetryError as exc:  # raised instead of the cause by some urllib3 paths
             result.failure, result.detail = _failure(exc.reason or exc)
-        except (u3.HTTPError, OSError, ValueError) as exc:
+        except (u3.HTTPError, OSError, ValueError, h11.ProtocolError) as exc:
             result.failure, result.detail = _failure(exc)
         if self.metrics is not None:
             self.metrics.record(method, path, result.status, result.failure, started, time.perf_counter() - started,
@@ -190,6 +205,29 @@ class TargetClient:
         extra = {} if data is None else {"body": data}
         return pool.urlopen(method.upper(), target, headers=headers, redirect=False, preload_content=True,
                             assert_same_host=False, **extra)
+
+    async def _send_async(self, method: str, url: str, target: str | None, data: bytes | None, headers: dict):
+        """The same request on the overlapped export's own connections (aio.py): to the base URL's
+        origin when ``target`` is plain, else to wherever urllib3 would send ``url``."""
+        if self._async is None:
+            self._async = aio.AsyncPool(ca_bundle=self._ca_bundle, timeout=self.timeout)
+        if target is not None:
+            scheme, host, port = self._origin
+            host = host.strip("[]")
+        else:
+            u = parse_url(url)
+            if u.scheme not in ("http", "https") or not u.host:
+                raise u3.LocationValueError(f"No host specified: {url}")
+            scheme, host, port, target = u.scheme, u.host.strip("[]"), u.port, u.request_uri
+        origin = (scheme, host, port or (443 if scheme == "https" else 80))
+        sent = [(k, v) for k, v in headers.items() if v is not SKIP_HEADER]
+        return await self._async.request(origin, method.upper(), target, sent, data)
+
+    async def aclose(self) -> None:
+        """Close the overlapped export's connections (before its event loop ends)."""
+        if self._async is not None:
+            pool, self._async = self._async, None
+            await pool.aclose()
 
     def _journal(self, method, url, headers, data: bytes | None, result: TargetResponse,
                  target: str | None = None, extra: dict | None = None) -> None:
@@ -237,7 +275,7 @@ def _plain_base(base_url: str) -> tuple[tuple[str, str, int | None] | None, str]
 
 def _failure(exc: BaseException) -> tuple[str, str]:
     """What went wrong below HTTP: ``tls``, ``timeout``, ``connection`` or ``protocol``, and its first line."""
-    if isinstance(exc, u3.SSLError):
+    if isinstance(exc, (u3.SSLError, ssl.SSLError)):
         kind = "tls"
     elif isinstance(exc, (u3.NewConnectionError, u3.ProtocolError, ConnectionError)):
         kind = "connection"  # before timeouts: urllib3's NewConnectionError is a ConnectTimeoutError
