@@ -72,18 +72,24 @@ class _LabClockSessions(SecureCookieSessionInterface):
     def __init__(self, clock):
         self.clock = clock
 
-    def get_signing_serializer(self, app: Flask):
-        if not app.secret_key:
-            return None
-        clock = self.clock
-
         class LabClockSigner(TimestampSigner):
             def get_timestamp(self) -> int:
                 return int(clock.now().timestamp())
 
-        return URLSafeTimedSerializer(app.secret_key, salt=self.salt, serializer=self.serializer, signer=LabClockSigner,
-                                      signer_kwargs={"key_derivation": self.key_derivation,
-                                                     "digest_method": self.digest_method})
+        self._signer = LabClockSigner
+        #: one serializer per secret key: Flask asks for it on every request (API calls included), and
+        #: making one costs more than most API answers (a class, a key derivation, a test serialization)
+        self._serializers: dict = {}
+
+    def get_signing_serializer(self, app: Flask):
+        if not app.secret_key:
+            return None
+        found = self._serializers.get(app.secret_key)
+        if found is None:
+            found = self._serializers[app.secret_key] = URLSafeTimedSerializer(
+                app.secret_key, salt=self.salt, serializer=self.serializer, signer=self._signer,
+                signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method})
+        return found
 
 
 def _csrf_token() -> str:

@@ -215,7 +215,8 @@ def _resource_routes(bp: Blueprint, goto, service: ScimService, kind: Kind, rend
 
     def response_parameters() -> Any:
         """``attributes``/``excludedAttributes`` of the query string (RFC 7644 §3.9), on any answer."""
-        wanted = {k: request.args[k] for k in ("attributes", "excludedAttributes") if request.args.get(k)}
+        args = request.args  # "in" first: a missing key's lookup raises (and builds) a BadRequestKeyError
+        wanted = {k: args[k] for k in ("attributes", "excludedAttributes") if k in args and args[k]}
         return service.response_parameters(kind, wanted) if wanted else None
 
     def one(found: Any, status: int = 200, location: bool = False) -> Response:
