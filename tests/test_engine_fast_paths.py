@@ -1,7 +1,7 @@
 """The provisioning engine's paths made fast for scale (issue 7) give exactly what the general paths give:
 a cycle's ``TargetPlan`` computes the target values ``compute_target`` computes, and the target client's
-straight-to-the-pool send puts the same bytes on the wire and the same entry in the journal as the pool
-manager's way."""
+plain request target (sent as it is) puts the same bytes on the wire and the same entry in the journal as
+parsing the whole URL does."""
 from __future__ import annotations
 
 import socket
@@ -153,7 +153,7 @@ REQUESTS = [
     ("PATCH", "/Users/6a1b-22", {"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}),
     ("DELETE", "/Users/6a1b-22", None),
     ("GET", "/Groups?excludedAttributes=members&filter=displayName+eq+%22A+%26+B%22", None),
-    # not plain: the pool manager's way on both clients
+    # not plain: parsed as a whole URL on both clients
     ("GET", "/Users?filter=userName eq \"x\"", None),
     ("GET", "/Users?filter=%2a", None),
     ("GET", "/Users/./x/../y", None),
@@ -168,7 +168,7 @@ def _exchange(base: str, method: str, path: str, body, plain: bool, server: _Raw
     journal = Journal(VirtualClock())
     client = TargetClient(base, token="t0ken", journal=journal)
     if not plain:
-        client._origin = None  # the pool manager's way only
+        client._origin = None  # every URL parsed as a whole
     before = len(server.requests)
     resp = client.request(method, path, body)
     client.close()
@@ -188,7 +188,7 @@ def test_plain_send_puts_the_same_bytes_on_the_wire(raw_server, prefix, method, 
 @pytest.mark.parametrize("base", ["http://127.0.0.1:1/scim", "https://h.example/scim/v2", "http://H.Example:80",
                                   "HTTP://h.example/a;b=c/d:e@f"])
 @pytest.mark.parametrize("path", [p for _, p, _ in REQUESTS] + ["/Users?", "/Users?a?b", "/.well-known", "/x%7e"])
-def test_a_plain_target_is_what_the_pool_manager_would_send(base, path):
+def test_a_plain_target_is_what_parsing_the_whole_url_would_send(base, path):
     client = TargetClient(base)
     target = client._plain_target(path)
     url = client.url_for(path)
@@ -201,12 +201,12 @@ def test_a_plain_target_is_what_the_pool_manager_would_send(base, path):
     elif "@" not in base:  # conservative: a base with "@" (user information or not) is never plain
         assert not path.isascii() or " " in path or "#" in path or "/." in path or "%2a" in path or "%7e" in path
     if "@" not in base and path in ENGINE_PATHS:
-        assert target is not None  # what the engine sends goes straight to the pool
+        assert target is not None  # what the engine sends is never parsed again
 
 
 @pytest.mark.parametrize("base", ["http://user:pw@h.example/scim", "http://h.example/scim?x=1", "ftp://h.example/s",
                                   "http://h.example/a/../scim", "http://h.example/sc im", "http:///nohost"])
-def test_unusual_base_urls_take_the_pool_managers_way(base):
+def test_unusual_base_urls_are_parsed_as_whole_urls(base):
     assert TargetClient(base)._plain_target("/Users") is None
 
 

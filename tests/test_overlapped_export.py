@@ -8,6 +8,7 @@ import gzip
 import socket
 import ssl
 import threading
+import time
 
 import pytest
 import trustme
@@ -79,7 +80,7 @@ def bridged(client: TargetClient, *calls):
             return [await aio.run_sync(client.request, *call) for call in calls]
         finally:
             await client.aclose()
-    return asyncio.run(run())
+    return aio.run(run())
 
 
 def plain(client: TargetClient, *calls):
@@ -141,18 +142,52 @@ def test_bridged_requests_put_the_same_bytes_on_the_wire_and_read_the_same_answe
     assert server.connections == 2
 
 
-def test_bridged_client_opens_a_new_connection_after_the_target_closes_one():
+@pytest.mark.parametrize("send", [plain, bridged])
+def test_a_new_connection_follows_connection_close(send):
     def close_after_each(conn, server):
         server.read_request(conn)
         conn.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
 
     server = RawServer(close_after_each)
     try:
-        answers = bridged(TargetClient(server.url), *[("DELETE", f"/Users/{n}", None) for n in range(3)])
+        answers = send(TargetClient(server.url), *[("DELETE", f"/Users/{n}", None) for n in range(3)])
     finally:
         server.close()
     assert [a.status for a in answers] == [204, 204, 204]
     assert server.connections == 3
+
+
+@pytest.mark.parametrize("overlapped", [False, True])
+def test_an_idle_connection_the_target_closed_is_not_reused(overlapped):
+    """A keep-alive connection the target closes while it is idle (its idle timeout) is replaced before
+    the next request, as urllib3 did, instead of failing that request."""
+    def one_answer_then_idle_close(conn, server):
+        server.read_request(conn)
+        conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+    server = RawServer(one_answer_then_idle_close)
+    client = TargetClient(server.url)
+
+    async def two_apart():
+        try:
+            first = await aio.run_sync(client.request, "DELETE", "/Users/1")
+            await asyncio.sleep(0.1)  # the handler has returned: the target closed the idle connection
+            return [first, await aio.run_sync(client.request, "DELETE", "/Users/2")]
+        finally:
+            await client.aclose()
+
+    try:
+        if overlapped:
+            answers = aio.run(two_apart())
+        else:
+            answers = [client.request("DELETE", "/Users/1")]
+            time.sleep(0.1)
+            answers.append(client.request("DELETE", "/Users/2"))
+            client.close()
+    finally:
+        server.close()
+    assert [(a.status, a.failure) for a in answers] == [(204, None), (204, None)]
+    assert server.connections == 2
 
 
 def _never_answers(conn, server):
@@ -229,6 +264,25 @@ def test_a_pause_in_one_bridged_object_lets_the_others_run():
     async def both():
         await asyncio.gather(aio.run_sync(waits), aio.run_sync(runs))
 
-    asyncio.run(both())
+    aio.run(both())
     assert events == ["first waits", "second runs", "first resumes"]
     assert not aio.bridged()
+
+
+def test_an_overlapped_export_runs_on_a_thread_whose_own_event_loop_is_running():
+    """Playwright's sync API keeps an event loop running on the thread that drives the browser; a cycle
+    that thread runs in process still overlaps its objects (on a thread of its own)."""
+    server = RawServer(_answer_by_method)
+
+    async def browser_thread():
+        return bridged(TargetClient(server.url), ("DELETE", "/Users/1", None))
+
+    answers: list = []
+    thread = threading.Thread(target=lambda: answers.extend(asyncio.run(browser_thread())))
+    try:
+        thread.start()
+        thread.join()
+    finally:
+        server.close()
+    [answer] = answers
+    assert answer.status == 204 and answer.failure is None

@@ -193,9 +193,10 @@ def test_overlapped_export_honours_retry_after_in_real_time_while_the_other_obje
     status = app.status()["lastExecution"]
     assert status["state"] == "Succeeded" and status["countEscrowed"] == 0
     assert len(target.dump()["Users"]) == 4 and len(target.dump()["Groups"]) == 1
-    # the objects' waits overlapped: one after another, the waits alone would have taken a second each
-    assert len(throttled) >= 4
-    assert seen["t"][-1] - seen["t"][0] < len(throttled) - 1
+    # the objects' waits overlapped: several objects were throttled at once, and yet the cycle took less
+    # than the one second per 429 that waits one after another would have added up to
+    assert any(later - earlier < 0.5 for earlier, later in zip(throttled, throttled[1:]))
+    assert seen["t"][-1] - seen["t"][0] < len(throttled) - 0.5
 
 
 BAD_SETTINGS = [

@@ -13,15 +13,16 @@ happens at all.
   awaitable is done. It is the bridge SQLAlchemy's asyncio support uses (``greenlet_spawn`` and
   ``await_only``).
 * ``pause(seconds)`` sleeps without stopping the other objects' work when bridged, else ``time.sleep``.
-* ``AsyncPool`` sends one HTTP/1.1 request over keep-alive connections of its own, parsed by ``h11``, with
-  the TLS, timeouts and framing ``TargetClient`` has with urllib3 (``target.py`` decides which to use:
-  this one only inside a bridged greenlet).
+* ``AsyncPool`` sends one HTTP/1.1 request over keep-alive connections of its own, framed by ``h11``, with
+  the TLS, timeouts and framing ``TargetClient`` has with http.client (``target.py`` decides which to
+  use: this one only inside a bridged greenlet).
 """
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import ssl
+import threading
 import time
 import zlib
 from typing import Any, Awaitable, Callable
@@ -61,6 +62,28 @@ async def run_sync(fn: Callable, *args) -> Any:
     return step
 
 
+def run(coro) -> Any:
+    """``asyncio.run(coro)``; on a thread whose own event loop is running already (Playwright's sync API
+    keeps one on the thread it drives the browser from, while that thread runs a cycle in process), on a
+    thread of its own, which this one waits for."""
+    if asyncio._get_running_loop() is None:
+        return asyncio.run(coro)
+    outcome: dict = {}
+
+    def apart() -> None:
+        try:
+            outcome["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the waiting thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=apart, name="entra-export-loop")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def pause(seconds: float) -> None:
     """Sleep ``seconds`` of wall-clock time; in a bridged greenlet, only that object's work waits."""
     if seconds <= 0:
@@ -73,7 +96,7 @@ def pause(seconds: float) -> None:
 
 class Aborted(ConnectionError):
     """The exchange broke off before a whole answer: the target closed the connection, or what it sent is
-    not an HTTP/1.1 response (urllib3 says "Connection aborted" to both)."""
+    not an HTTP/1.1 response ("Connection aborted", as urllib3 has always named both)."""
 
 
 class AsyncPool:
@@ -192,7 +215,10 @@ class _Connection:
                     raise Aborted("Connection aborted: remote end closed connection without response")
         except h11.RemoteProtocolError as exc:
             raise Aborted(f"Connection aborted: {exc}") from None
-        return response.status_code, _headers(response.headers), _decoded(b"".join(chunks), response.headers)
+        coding = next((v for k, v in response.headers if k == b"content-encoding"), b"").decode("latin-1")
+        return response.status_code, joined_headers((k.decode("latin-1"), v.decode("latin-1"))
+                                                    for k, v in response.headers.raw_items()), \
+            decoded(b"".join(chunks), coding)
 
 
 def _host_header(origin: tuple[str, str, int]) -> str:
@@ -202,31 +228,35 @@ def _host_header(origin: tuple[str, str, int]) -> str:
     return name if port == (443 if scheme == "https" else 80) else f"{name}:{port}"
 
 
-def _headers(raw: h11.Headers) -> dict[str, str]:
-    """The response headers with their names as sent, repeated ones joined by ", " (urllib3's way)."""
+class BodyDecodeError(ValueError):
+    """The body does not decode as its Content-Encoding says (urllib3's DecodeError)."""
+
+
+def joined_headers(pairs) -> dict[str, str]:
+    """Response headers as a dict: names as the target spelled them first, repeated ones joined by ", "
+    (urllib3's HTTPHeaderDict, which the engine always had)."""
     out: dict[str, str] = {}
     seen: dict[str, str] = {}
-    for name, value in raw.raw_items():
-        key, text = name.decode("latin-1"), value.decode("latin-1")
-        first = seen.setdefault(key.lower(), key)
-        out[first] = f"{out[first]}, {text}" if first in out else text
+    for name, value in pairs:
+        first = seen.setdefault(name.lower(), name)
+        out[first] = f"{out[first]}, {value}" if first in out else value
     return out
 
 
-def _decoded(data: bytes, headers: h11.Headers) -> bytes:
-    """The body without its gzip or deflate content coding, as urllib3 would give it."""
-    coding = next((v for k, v in headers if k == b"content-encoding"), b"").strip().lower()
-    if not data or coding in (b"", b"identity"):
+def decoded(data: bytes, coding: str | None) -> bytes:
+    """The body without its gzip or deflate content coding, as urllib3 gave it."""
+    coding = (coding or "").strip().lower()
+    if not data or coding in ("", "identity"):
         return data
     try:
-        if coding in (b"gzip", b"x-gzip"):
+        if coding in ("gzip", "x-gzip"):
             return zlib.decompress(data, 16 + zlib.MAX_WBITS)
-        if coding == b"deflate":
+        if coding == "deflate":
             try:
                 return zlib.decompress(data)
             except zlib.error:
                 return zlib.decompress(data, -zlib.MAX_WBITS)
     except zlib.error as exc:
-        raise h11.RemoteProtocolError(f"Received response with content-encoding: {coding.decode()}, but failed "
-                                      f"to decode it: {exc}") from None
+        raise BodyDecodeError(f"Received response with content-encoding: {coding}, but failed to decode it: "
+                              f"{exc}") from None
     return data

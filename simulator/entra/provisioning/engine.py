@@ -556,7 +556,7 @@ class Engine:
                 if touched_groups is not None:
                     self._touch_groups(subject, touched_groups)
             return
-        asyncio.run(self._overlap(items, begin, touched_groups))
+        aio.run(self._overlap(items, begin, touched_groups))
 
     async def _overlap(self, items: Iterable, begin: Callable[[Any], _Tx | None],
                        touched_groups: set[str] | None) -> None:

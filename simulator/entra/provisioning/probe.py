@@ -45,7 +45,7 @@ def probe_attribute(schema: dict) -> str:
 def target_client(sync, base_url: str, token: str | None, *, paced: bool = False) -> TargetClient:
     """The client for one cycle (``paced``: with the lab's pacing settings, pacing.py) or one probe."""
     settings = sync.settings
-    pacing = {"connections": settings["exportConcurrency"], "limiter": sync.limiter,
+    pacing = {"limiter": sync.limiter,
               "metrics": sync.metrics if settings["requestMetrics"] else None} if paced else {}
     return TargetClient(base_url, token=token, ca_bundle=settings.get("targetCaBundle"),
                         timeout=settings["targetTimeoutSeconds"], journal=sync.entra.journal, guard=sync.guard,
