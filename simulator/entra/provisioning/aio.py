@@ -96,7 +96,7 @@ def pause(seconds: float) -> None:
 
 class Aborted(ConnectionError):
     """The exchange broke off before a whole answer: the target closed the connection, or what it sent is
-    not an HTTP/1.1 response ("Connection aborted", as urllib3 has always named both)."""
+    not an HTTP/1.1 response (urllib3 names both "Connection aborted", and so does the engine)."""
 
 
 class AsyncPool:
@@ -234,7 +234,7 @@ class BodyDecodeError(ValueError):
 
 def joined_headers(pairs) -> dict[str, str]:
     """Response headers as a dict: names as the target spelled them first, repeated ones joined by ", "
-    (urllib3's HTTPHeaderDict, which the engine always had)."""
+    (as urllib3's HTTPHeaderDict joins them)."""
     out: dict[str, str] = {}
     seen: dict[str, str] = {}
     for name, value in pairs:
@@ -244,7 +244,7 @@ def joined_headers(pairs) -> dict[str, str]:
 
 
 def decoded(data: bytes, coding: str | None) -> bytes:
-    """The body without its gzip or deflate content coding, as urllib3 gave it."""
+    """The body without its gzip or deflate content coding, as urllib3 decodes it."""
     coding = (coding or "").strip().lower()
     if not data or coding in ("", "identity"):
         return data

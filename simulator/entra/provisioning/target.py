@@ -9,9 +9,9 @@ raises for a transport failure (it returns a ``TargetResponse`` whose ``failure`
 It speaks through http.client, the standard library's HTTP/1.1 client (the one under urllib3 and
 ``requests``): one keep-alive connection, reopened when the target closes it; no retries, no redirects,
 no proxies from the environment, ``TCP_NODELAY`` as urllib3 sets it. Per request it costs about 120 µs
-of CPU where urllib3's pool cost 200 and a ``requests`` session twice that, which counts in cycles of
-thousands of objects. URLs are parsed by urllib3's parser; the transport failures keep the names urllib3
-gave them (``_failure``).
+of CPU, urllib3's pool about 200 and a ``requests`` session about twice that (measured back to back
+against the bench's ceiling), which counts in cycles of thousands of objects. URLs are parsed by
+urllib3's parser; transport failures get the names urllib3 gives them (``_failure``).
 
 Simulator choice (speed, issue 7): a request whose target (the base URL's path and the given path) is
 already in the form urllib3's parser would put it in (only characters a URL path and query may carry,
@@ -23,7 +23,7 @@ Pacing (pacing.py): a shared ``RateLimiter`` whose slot every request waits for 
 GETs included), and a ``RequestMetrics`` that samples each request's wall-clock latency. Without them the
 client waits for nothing and measures nothing.
 
-Overlapped export (aio.py): a request made from one of its greenlets goes over the pool's own asyncio
+Overlapped export (aio.py): a request made from one of its greenlets goes over ``aio.AsyncPool``'s asyncio
 connections instead, framed by h11: the same bytes on the wire (``tests/test_overlapped_export.py``
 compares them), the same answer, the same failure kinds; the journal, the guard and the metrics are
 the same code.
