@@ -66,7 +66,9 @@ def run(coro) -> Any:
     """``asyncio.run(coro)``; on a thread whose own event loop is running already (Playwright's sync API
     keeps one on the thread it drives the browser from, while that thread runs a cycle in process), on a
     thread of its own, which this one waits for."""
-    if asyncio._get_running_loop() is None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # none: the usual case
         return asyncio.run(coro)
     outcome: dict = {}
 
@@ -94,18 +96,38 @@ def pause(seconds: float) -> None:
         time.sleep(seconds)
 
 
+#: The port a URL of each scheme means when it names none (``Host`` leaves it out).
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 class Aborted(ConnectionError):
     """The exchange broke off before a whole answer: the target closed the connection, or what it sent is
     not an HTTP/1.1 response (urllib3 names both "Connection aborted", and so does the engine)."""
 
 
+def connect_error(exc: OSError, host: str, timeout: float) -> OSError:
+    """A connection that could not be made, as both transports report it (in urllib3's words): a TLS
+    error as it is, a timeout as a connect timeout, anything else (refused, a name that does not
+    resolve) as no connection."""
+    if isinstance(exc, ssl.SSLError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return TimeoutError(f"Connection to {host} timed out. (connect timeout={timeout:g})")
+    return ConnectionError(f"Failed to establish a new connection: {exc}")
+
+
+def read_timeout(timeout: float) -> TimeoutError:
+    """An exchange whose answer did not come within ``timeout`` seconds, as both transports report it."""
+    return TimeoutError(f"Read timed out. (read timeout={timeout:g})")
+
+
 class AsyncPool:
     """Keep-alive HTTP/1.1 connections to one or more origins, one request at a time on each."""
 
-    def __init__(self, *, ca_bundle: str | None, timeout: float):
+    def __init__(self, *, tls: Callable[[], ssl.SSLContext], timeout: float):
+        #: the TLS context for ``https`` origins (the ``TargetClient``'s, shared with its own connection)
+        self._tls = tls
         self.timeout = timeout
-        self._ca_bundle = ca_bundle
-        self._tls: ssl.SSLContext | None = None
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
 
     async def request(self, origin: tuple[str, str, int], method: str, target: str, headers: list[tuple[str, str]],
@@ -139,19 +161,13 @@ class AsyncPool:
 
     async def _connect(self, origin: tuple[str, str, int]) -> "_Connection":
         scheme, host, port = origin
-        tls = None
-        if scheme == "https":
-            if self._tls is None:
-                self._tls = ssl.create_default_context(cafile=self._ca_bundle)
-            tls = self._tls
+        tls = self._tls() if scheme == "https" else None
         try:
             async with asyncio.timeout(self.timeout):
                 reader, writer = await asyncio.open_connection(host, port, ssl=tls,
                                                                server_hostname=host if tls else None)
-        except (ssl.SSLError, TimeoutError, ConnectionError):
-            raise
-        except OSError as exc:  # a name that does not resolve, say: no connection, as urllib3 says
-            raise ConnectionError(f"Failed to establish a new connection: {exc}") from exc
+        except OSError as exc:
+            raise connect_error(exc, host, self.timeout) from None
         return _Connection(reader, writer)
 
     async def aclose(self) -> None:
@@ -193,10 +209,10 @@ class _Connection:
             out += conn.send(h11.Data(data=body))
         out += conn.send(h11.EndOfMessage())
         self.writer.write(out)
-        async with asyncio.timeout(timeout):
-            await self.writer.drain()
         response, chunks = None, []
         try:
+            async with asyncio.timeout(timeout):
+                await self.writer.drain()
             while True:
                 event = conn.next_event()
                 if event is h11.NEED_DATA:
@@ -215,6 +231,8 @@ class _Connection:
                     raise Aborted("Connection aborted: remote end closed connection without response")
         except h11.RemoteProtocolError as exc:
             raise Aborted(f"Connection aborted: {exc}") from None
+        except TimeoutError:
+            raise read_timeout(timeout) from None
         coding = next((v for k, v in response.headers if k == b"content-encoding"), b"").decode("latin-1")
         return response.status_code, joined_headers((k.decode("latin-1"), v.decode("latin-1"))
                                                     for k, v in response.headers.raw_items()), \
@@ -225,7 +243,7 @@ def _host_header(origin: tuple[str, str, int]) -> str:
     """``Host`` as http.client writes it: the port only when it is not the scheme's default."""
     scheme, host, port = origin
     name = f"[{host}]" if ":" in host else host
-    return name if port == (443 if scheme == "https" else 80) else f"{name}:{port}"
+    return name if port == DEFAULT_PORTS[scheme] else f"{name}:{port}"
 
 
 class BodyDecodeError(ValueError):

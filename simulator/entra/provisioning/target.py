@@ -113,6 +113,8 @@ class TargetClient:
         self.timeout = timeout
         self.journal = journal
         self._origin, self._base_path = _plain_base(self.base_url)
+        #: the base URL's origin as connections are keyed: a plain host, the scheme's port if it names none
+        self._wire_origin = _wire_origin(*self._origin) if self._origin is not None else None
         self._ca_bundle = ca_bundle
         self._tls: ssl.SSLContext | None = None
         self._held: tuple[tuple[str, str, int], http.client.HTTPConnection] | None = None
@@ -152,7 +154,7 @@ class TargetClient:
             origin, wire_target = self._route(url, target)
             if aio.bridged():
                 if self._async is None:
-                    self._async = aio.AsyncPool(ca_bundle=self._ca_bundle, timeout=self.timeout)
+                    self._async = aio.AsyncPool(tls=self._tls_context, timeout=self.timeout)
                 answer = aio.wait_for(self._async.request(origin, method.upper(), wire_target,
                                                           list(headers.items()), data))
             else:
@@ -197,13 +199,11 @@ class TargetClient:
         """((scheme, host, port), request target): the base URL's origin for a plain ``target``, else
         what urllib3's URL parser makes of ``url`` (it encodes what must be encoded)."""
         if target is not None:
-            scheme, host, port = self._origin
-        else:
-            u = parse_url(url)
-            if u.scheme not in ("http", "https") or not u.host:
-                raise http.client.InvalidURL(f"Not an http or https URL with a host: {url}")
-            scheme, host, port, target = u.scheme, u.host, u.port, u.request_uri
-        return (scheme, host.strip("[]"), port or (443 if scheme == "https" else 80)), target
+            return self._wire_origin, target
+        u = parse_url(url)
+        if u.scheme not in aio.DEFAULT_PORTS or not u.host:
+            raise http.client.InvalidURL(f"Not an http or https URL with a host: {url}")
+        return _wire_origin(u.scheme, u.host, u.port), u.request_uri
 
     def _exchange(self, origin: tuple[str, str, int], method: str, target: str, headers: dict,
                   data: bytes | None) -> tuple[int, dict[str, str], bytes]:
@@ -216,11 +216,12 @@ class TargetClient:
                 raw = resp.read()
             except TimeoutError:
                 self._drop()
-                raise TimeoutError(f"Read timed out. (read timeout={self.timeout:g})") from None
+                raise aio.read_timeout(self.timeout) from None
+            except http.client.InvalidURL:  # a target http.client refuses to send: not sent at all
+                self._drop()
+                raise
             except (http.client.HTTPException, ConnectionError) as exc:
                 self._drop()
-                if isinstance(exc, http.client.InvalidURL):
-                    raise
                 raise aio.Aborted(f"Connection aborted: {exc!r}") from None
             except BaseException:
                 self._drop()
@@ -239,26 +240,24 @@ class TargetClient:
             self._drop()
         scheme, host, port = origin
         if scheme == "https":
-            if self._tls is None:
-                self._tls = ssl.create_default_context(cafile=self._ca_bundle)
-            conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._tls)
+            conn = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._tls_context())
         else:
             conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
         try:
             conn.connect()
-        except (ssl.SSLError, ssl.CertificateError):
-            conn.close()
-            raise
-        except TimeoutError:
-            conn.close()
-            raise TimeoutError(f"Connection to {host} timed out. (connect timeout={self.timeout:g})") from None
         except OSError as exc:
             conn.close()
-            raise ConnectionError(f"Failed to establish a new connection: {exc}") from None
+            raise aio.connect_error(exc, host, self.timeout) from None
         # what urllib3 sets too: the body, sent after the head, must not wait for the head's ACK
         conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._held = (origin, conn)
         return conn
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """The context every HTTPS connection of this client verifies the target with (both transports)."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context(cafile=self._ca_bundle)
+        return self._tls
 
     def _drop(self) -> None:
         if self._held is not None:
@@ -299,7 +298,7 @@ class TargetClient:
 
 
 def _plain_base(base_url: str) -> tuple[tuple[str, str, int | None] | None, str]:
-    """((scheme, host, port), path) of a base URL whose requests may go straight to the host's pool:
+    """((scheme, host, port), path) of a base URL whose requests may be sent as they are (``_plain_target``):
     http or https, a host, no user information, query or fragment, a plain path; else (None, "")."""
     try:
         u = parse_url(base_url)
@@ -312,6 +311,11 @@ def _plain_base(base_url: str) -> tuple[tuple[str, str, int | None] | None, str]
             or (path and not path.startswith("/")):
         return None, ""
     return (u.scheme, u.host, u.port), path
+
+
+def _wire_origin(scheme: str, host: str, port: int | None) -> tuple[str, str, int]:
+    """(scheme, host without IPv6 brackets, port): what a connection is opened to and keyed by."""
+    return scheme, host.strip("[]"), port or aio.DEFAULT_PORTS[scheme]
 
 
 def _failure(exc: BaseException) -> tuple[str, str]:
