@@ -70,8 +70,6 @@ class _LabClockSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, timestamped (and aged) by the lab's clock, not the wall clock."""
 
     def __init__(self, clock):
-        self.clock = clock
-
         class LabClockSigner(TimestampSigner):
             def get_timestamp(self) -> int:
                 return int(clock.now().timestamp())

@@ -103,7 +103,7 @@ def register(bp, entra) -> None:
                 rule_arg = {"rule": rule["id"]} if rule.get("id") else {}
                 rows.append({"name": _(name) if name else name, "enabled": mapping.get("enabled", True) is not False,
                              "url": url_for("entra_portal_pages.attribute_mappings", sp_id=sp.id,
-                                                 mapping_id=index, **rule_arg)})
+                                            mapping_id=index, **rule_arg)})
         return rows
 
     def render(sp, job, form: ProvisioningForm | None = None, *, status: int = 200, notes=()):

@@ -45,15 +45,15 @@ Simulator choices (Microsoft does not publish them):
   GoToMeeting, QA scenarios) the engine trusts the matching answer as real Entra does.
 * Pacing (the lab settings of pacing.py): with ``exportConcurrency`` k above 1, up to k objects are exported
   at once, overlapped on the cycle's own event loop (aio.py; no threads): all requests of one object are
-  sent in order by its own greenlet, groups are exported after every
-  user of the cycle, and each object's results (its log entry, link, escrow and counters) are committed
-  in planning order, so that the logs, the links and the counters equal those of a run one object after
-  another. An object whose manager is exported earlier in the same cycle waits for the manager's commit
-  before it computes its values, as it would have found the manager's link one after another. A cycle
-  that ends on refused credentials still commits the objects already in flight (their requests reached
-  the target), where a run one after another would not have sent them. ``honorRetryAfter``'s waits are
-  spent in real time when ``retryAfterWait`` is ``real`` or k is above 1 (one shared virtual clock cannot
-  wait for one object), else on the virtual clock; ``requestRateLimit`` is always real time.
+  sent in order by its own greenlet, groups are exported after every user of the cycle, and each object's
+  results (its log entry, link, escrow and counters) are committed in planning order, so that the logs, the
+  links and the counters equal those of a run one object after another. An object whose manager is exported
+  earlier in the same cycle waits for the manager's commit before it computes its values, as it would have
+  found the manager's link one after another. A cycle that ends on refused credentials still commits the
+  objects already in flight (their requests reached the target), where a run one after another would not
+  have sent them. ``honorRetryAfter``'s waits are spent in real time when ``retryAfterWait`` is ``real`` or
+  k is above 1 (one shared virtual clock cannot wait for one object), else on the virtual clock;
+  ``requestRateLimit`` is always real time.
 * Counters (``synchronizationTaskExecution``): ``countImported`` objects read, ``countImportedDeltas``
   changes read (every object on a full import), ``countImportedReferenceDeltas`` membership changes read,
   ``countEntitled`` / ``countEntitledForProvisioning`` processed objects in scope, ``countExports``
@@ -633,7 +633,7 @@ class Engine:
             await self._commit_signal
 
     def _work(self, tx: _Tx) -> None:
-        """Run one object's export (in a worker, or in place); whatever goes wrong fails that object only
+        """Run one object's export (in its greenlet, or in place); whatever goes wrong fails that object only
         (credentials and the compliance failure end the cycle, after the object's entry is committed)."""
         if tx.work is None:
             return
