@@ -157,17 +157,18 @@ def test_resource_paths_and_prefixes():
 
 
 # -- the engine in vendor mode ---------------------------------------------------------------------------
-def _vendor_job(lab, ctx, stub, dialect: str) -> None:
+def _vendor_job(lab, ctx, stub, dialect: str, concurrency: int = 1) -> None:
     scim_job(lab, ctx, dialect, base_url=f"{stub.url}/scim")
-    settings(lab, ownershipGuard={"prefix": "b.simon"})
+    settings(lab, ownershipGuard={"prefix": "b.simon"}, exportConcurrency=concurrency)
 
 
 VENDOR_ACCOUNT = {"id": "vendor-1", "userName": "someone@vendor.example", "active": True, "displayName": "Someone"}
 
 
-@pytest.mark.parametrize("dialect", ["legacy", "aadOptscim062020"])
-def test_the_engine_never_links_a_matching_answer_with_another_value(lab, ctx, stub_target, dialect):
-    _vendor_job(lab, ctx, stub_target, dialect)
+@pytest.mark.parametrize("dialect, concurrency", [("legacy", 1), ("aadOptscim062020", 1), ("legacy", 4)])
+def test_the_engine_never_links_a_matching_answer_with_another_value(lab, ctx, stub_target, dialect, concurrency):
+    """Also with the overlapped export (its own transport): the guard stands before both."""
+    _vendor_job(lab, ctx, stub_target, dialect, concurrency)
     stub_target.resources["vendor-1"] = dict(VENDOR_ACCOUNT)
     stub_target.answer("GET", "^/scim/Users$", body={
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 1,
